@@ -1,0 +1,389 @@
+//! [`Lazy<T>`]: the handle to a value computed in the background.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use once_cell::sync::OnceCell;
+
+use crate::outcome::Outcome;
+use crate::state::{Waited, reader_panic_message};
+use crate::task::Source;
+
+/// A transparent future: a value that is being computed in the background and that you
+/// use as if it were already there.
+///
+/// Create one with [`spawn_lazy`](crate::spawn_lazy) (or [`Lazy::ready`] for a value you
+/// already have). The first access (`*x`, a method call, an operator, `Display`) blocks
+/// until the task has returned; every later access reads the cached value at the cost
+/// of a resolved [`OnceCell::get`]: one atomic load, no lock, no system call.
+///
+/// ```
+/// use transparent_future::spawn_lazy;
+///
+/// let words = spawn_lazy(|| vec!["background", "work"]);
+/// assert_eq!(words.len(), 2);             // method calls reach the value
+/// assert_eq!(words[0], "background");     // so does indexing
+/// let n = spawn_lazy(|| 40);
+/// assert_eq!(n + 2, 42);                  // and operators
+/// ```
+///
+/// # A smart pointer: no methods of its own
+///
+/// Like [`Arc`] and [`LazyLock`](std::sync::LazyLock), `Lazy<T>` adds no `self` methods
+/// that could shadow the value's. Its own operations are associated functions, called as
+/// `Lazy::is_ready(&x)`, so `x.join()` or `x.wait()` always reach the value's own methods.
+///
+/// # Memory ordering
+///
+/// Everything the task did before returning *happens-before* the return of any access
+/// that observes its result ([`Deref`], [`Lazy::wait`], [`Lazy::try_get`] returning
+/// `Some`, [`Lazy::join`], ...): a reader sees all of the task's writes, to the value and
+/// to anything else, without further synchronization.
+///
+/// # Panics
+///
+/// If the task panicked, every access that would return the value panics in the reader
+/// with a message that contains the task's panic message; [`Lazy::join`] returns the
+/// payload instead, like [`std::thread::JoinHandle::join`].
+pub struct Lazy<T> {
+    /// The cached value: the hot path reads only this.
+    value: OnceCell<T>,
+    /// The task that produces the value; `None` for a future created ready.
+    task: Option<Arc<dyn Source<T>>>,
+}
+
+impl<T> Lazy<T> {
+    /// Wraps a task's shared state in a handle.
+    pub(crate) fn from_source(task: Arc<dyn Source<T>>) -> Self {
+        Lazy {
+            value: OnceCell::new(),
+            task: Some(task),
+        }
+    }
+
+    /// An already-resolved future holding `value`. It allocates nothing.
+    ///
+    /// ```
+    /// use transparent_future::Lazy;
+    ///
+    /// let x = Lazy::ready(5);
+    /// assert!(Lazy::is_ready(&x));
+    /// assert_eq!(*x, 5);
+    /// ```
+    pub fn ready(value: T) -> Self {
+        Lazy {
+            value: OnceCell::with_value(value),
+            task: None,
+        }
+    }
+
+    /// Blocks until the value is there and returns it; the same as `&*this`.
+    ///
+    /// # Panics
+    ///
+    /// If the task panicked, with a message containing the task's panic message.
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy};
+    ///
+    /// let s = spawn_lazy(|| String::from("hello"));
+    /// let r: &String = Lazy::wait(&s);
+    /// assert_eq!(r, "hello");
+    /// ```
+    #[inline]
+    pub fn wait(this: &Self) -> &T {
+        match this.value.get() {
+            Some(value) => value,
+            None => this.wait_slow(),
+        }
+    }
+
+    /// The value if it is there now; never waits for the task.
+    ///
+    /// For a future with a deadline that has passed, this decides the outcome and
+    /// returns `Some(&Outcome::Timeout)`.
+    ///
+    /// # Panics
+    ///
+    /// If the task panicked (the value will never come), like [`Lazy::wait`].
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy};
+    /// use std::sync::mpsc;
+    ///
+    /// let (go, wait_for_go) = mpsc::channel::<()>();
+    /// let x = spawn_lazy(move || { wait_for_go.recv().unwrap(); 7 });
+    /// assert_eq!(Lazy::try_get(&x), None);
+    /// go.send(()).unwrap();
+    /// assert_eq!(*x, 7);
+    /// assert_eq!(Lazy::try_get(&x), Some(&7));
+    /// ```
+    pub fn try_get(this: &Self) -> Option<&T> {
+        if let Some(value) = this.value.get() {
+            return Some(value);
+        }
+        let task = this.task.as_deref()?;
+        if task.core().poll() {
+            Some(this.cache())
+        } else {
+            None
+        }
+    }
+
+    /// Whether an access would return without waiting for the task: the value is there,
+    /// the deadline has passed, or the task panicked. Never blocks.
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy};
+    ///
+    /// let x = spawn_lazy(|| 1);
+    /// let _ = *x;
+    /// assert!(Lazy::is_ready(&x));
+    /// ```
+    pub fn is_ready(this: &Self) -> bool {
+        match (this.value.get(), this.task.as_deref()) {
+            (Some(_), _) | (None, None) => true,
+            (None, Some(task)) => task.core().poll(),
+        }
+    }
+
+    /// Waits at most `timeout` for the value; `None` if it is not there by then.
+    ///
+    /// This gives up this one wait only: the future stays pending and can be waited on
+    /// again. A timeout too large to represent waits forever.
+    ///
+    /// # Panics
+    ///
+    /// If the task panicked, like [`Lazy::wait`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{spawn_lazy, Lazy};
+    ///
+    /// let x = spawn_lazy(|| { std::thread::sleep(Duration::from_millis(300)); 1 });
+    /// assert_eq!(Lazy::wait_timeout(&x, Duration::from_millis(1)), None);
+    /// assert_eq!(Lazy::wait_timeout(&x, Duration::from_secs(30)), Some(&1));
+    /// ```
+    pub fn wait_timeout(this: &Self, timeout: Duration) -> Option<&T> {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => Lazy::wait_deadline(this, deadline),
+            None => Some(Lazy::wait(this)),
+        }
+    }
+
+    /// Waits for the value until `deadline`; `None` if it is not there by then.
+    ///
+    /// Like [`Lazy::wait_timeout`], this gives up this one wait only.
+    ///
+    /// # Panics
+    ///
+    /// If the task panicked, like [`Lazy::wait`].
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use transparent_future::{spawn_lazy, Lazy};
+    ///
+    /// let x = spawn_lazy(|| 1);
+    /// let deadline = Instant::now() + Duration::from_secs(30);
+    /// assert_eq!(Lazy::wait_deadline(&x, deadline), Some(&1));
+    /// ```
+    pub fn wait_deadline(this: &Self, deadline: Instant) -> Option<&T> {
+        if let Some(value) = this.value.get() {
+            return Some(value);
+        }
+        let task = this.task.as_deref()?;
+        match task.core().wait(Some(deadline)) {
+            Waited::Resolved => Some(this.cache()),
+            Waited::GaveUp => None,
+        }
+    }
+
+    /// Blocks until the value is there and returns it by value.
+    ///
+    /// # Panics
+    ///
+    /// If the task panicked, with a message containing the task's panic message.
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy};
+    ///
+    /// let v = spawn_lazy(|| vec![1, 2, 3]);
+    /// let owned: Vec<i32> = Lazy::into_inner(v);
+    /// assert_eq!(owned, [1, 2, 3]);
+    /// ```
+    pub fn into_inner(this: Self) -> T {
+        match Lazy::join(this) {
+            Ok(value) => value,
+            Err(payload) => panic!("{}", reader_panic_message(payload.as_ref())),
+        }
+    }
+
+    /// Blocks until the task has finished and returns its value, or its panic payload,
+    /// like [`std::thread::JoinHandle::join`].
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy};
+    ///
+    /// let ok = spawn_lazy(|| 1);
+    /// assert_eq!(Lazy::join(ok).unwrap(), 1);
+    ///
+    /// let bad = spawn_lazy(|| -> i32 { panic!("no luck") });
+    /// let payload = Lazy::join(bad).unwrap_err();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"no luck"));
+    /// ```
+    pub fn join(this: Self) -> thread::Result<T> {
+        let Lazy { value, task } = this;
+        if let Some(value) = value.into_inner() {
+            return Ok(value);
+        }
+        let Some(task) = task else {
+            unreachable!("transparent_future: a ready future without a value")
+        };
+        let core = task.core();
+        core.wait(None);
+        core.take_result()
+    }
+
+    /// The blocking path of every access: wait for the outcome, then cache it.
+    #[cold]
+    #[inline(never)]
+    fn wait_slow(&self) -> &T {
+        let Some(task) = self.task.as_deref() else {
+            unreachable!("transparent_future: a ready future without a value")
+        };
+        task.core().wait(None);
+        self.cache()
+    }
+
+    /// Moves the decided outcome into the cache (once) and returns it, or panics with
+    /// the task's panic message.
+    fn cache(&self) -> &T {
+        let result = self.value.get_or_try_init(|| match self.task.as_deref() {
+            Some(task) => task.core().take_for_cache(),
+            None => unreachable!("transparent_future: a ready future without a value"),
+        });
+        match result {
+            Ok(value) => value,
+            Err(message) => panic!("{message}"),
+        }
+    }
+
+    /// Non-blocking look for `Debug`: the value, or whether it is pending or panicked.
+    pub(crate) fn peek(this: &Self) -> Peek<'_, T> {
+        if let Some(value) = this.value.get() {
+            return Peek::Ready(value);
+        }
+        match this.task.as_deref() {
+            Some(task) if task.core().poll() => {
+                if task.core().panicked() {
+                    Peek::Panicked
+                } else {
+                    Peek::Ready(this.cache())
+                }
+            }
+            _ => Peek::Pending,
+        }
+    }
+}
+
+/// What `Debug` may show without blocking.
+pub(crate) enum Peek<'a, T> {
+    Ready(&'a T),
+    Pending,
+    Panicked,
+}
+
+impl<T> Lazy<Outcome<T>> {
+    /// Takes the result of a task that finished after its deadline.
+    ///
+    /// A timed-out task keeps running (a thread cannot be killed). When it finishes, its
+    /// late result is kept here until you take it; if you never do, it is dropped with
+    /// the last of the handle and the task. It is never lost silently, and dropped
+    /// exactly once. Returns `None` while the task is still running, if the outcome was
+    /// not a timeout, or if the late result was already taken. A late panic comes back
+    /// as `Err(payload)`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{spawn_lazy_with, Deadline, Lazy, Outcome};
+    ///
+    /// let x = spawn_lazy_with(Deadline::after(Duration::from_millis(10)), || {
+    ///     std::thread::sleep(Duration::from_millis(100));
+    ///     "late"
+    /// });
+    /// assert_eq!(*x, Outcome::Timeout);
+    /// std::thread::sleep(Duration::from_millis(500));
+    /// assert_eq!(Lazy::take_late(&x).map(|r| r.unwrap()), Some("late"));
+    /// assert!(Lazy::take_late(&x).is_none()); // taken once
+    /// ```
+    pub fn take_late(this: &Self) -> Option<thread::Result<T>> {
+        let late = this.task.as_deref()?.core().take_late()?;
+        Some(late.map(|outcome| match outcome {
+            Outcome::Ready(value) => value,
+            Outcome::Timeout => unreachable!("transparent_future: a task returned a timeout"),
+        }))
+    }
+}
+
+impl<T> Deref for Lazy<T> {
+    type Target = T;
+
+    /// Blocks on the first access until the value is there; afterwards, one atomic load.
+    ///
+    /// ```
+    /// let x = transparent_future::spawn_lazy(|| 3);
+    /// assert_eq!(*x, 3);
+    /// ```
+    #[inline]
+    fn deref(&self) -> &T {
+        Lazy::wait(self)
+    }
+}
+
+impl<T> DerefMut for Lazy<T> {
+    /// Blocks until the value is there, then lends it mutably to the unique owner.
+    ///
+    /// ```
+    /// let mut v = transparent_future::spawn_lazy(|| vec![1]);
+    /// v.push(2);
+    /// assert_eq!(*v, [1, 2]);
+    /// ```
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        if self.value.get().is_none() {
+            self.wait_slow();
+        }
+        match self.value.get_mut() {
+            Some(value) => value,
+            None => unreachable!("transparent_future: value missing after wait"),
+        }
+    }
+}
+
+impl<T> From<T> for Lazy<T> {
+    /// The same as [`Lazy::ready`].
+    ///
+    /// ```
+    /// use transparent_future::Lazy;
+    /// let x: Lazy<u8> = 4.into();
+    /// assert_eq!(*x, 4);
+    /// ```
+    fn from(value: T) -> Self {
+        Lazy::ready(value)
+    }
+}
+
+impl<T: Default> Default for Lazy<T> {
+    /// A ready future holding `T::default()`.
+    ///
+    /// ```
+    /// use transparent_future::Lazy;
+    /// let x: Lazy<String> = Lazy::default();
+    /// assert!(x.is_empty());
+    /// ```
+    fn default() -> Self {
+        Lazy::ready(T::default())
+    }
+}

@@ -1,0 +1,225 @@
+//! The shared state of one future: the state machine that decides whether a future
+//! is ready, timed out or panicked, and the blocking path that waits for it.
+//!
+//! Everything here is built from proven parts: one [`Mutex`] guards the whole state and
+//! one [`Condvar`] carries the wake-ups. Every transition happens under the mutex, so the
+//! race between a finishing task and a deadline is decided by the order in which the two
+//! sides take the lock (see `docs/design.md`). The resolved fast path never comes here:
+//! the reader's handle caches the value in its own `OnceCell`.
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::Instant;
+
+use crate::panic::panic_message;
+
+/// What a task left behind: its value or its panic payload.
+pub(crate) type TaskResult<T> = thread::Result<T>;
+
+/// The states of a future (the diagram in `docs/design.md`).
+enum Slot<T> {
+    /// The task has not published yet, and no reader has seen the deadline pass.
+    Pending,
+    /// The task published its result no later than the deadline (or there is none).
+    Done(TaskResult<T>),
+    /// The value was moved out to a reader (into the handle's cache, or by value).
+    Taken,
+    /// The deadline passed before the task published. `late` holds the task's result
+    /// if it arrived afterwards and nobody has collected it yet.
+    TimedOut { late: Option<TaskResult<T>> },
+}
+
+struct Inner<T> {
+    slot: Slot<T>,
+    /// Readers asleep on the condvar; the task signals only if there are any, so a
+    /// future nobody waits on costs no system call to complete.
+    sleepers: u32,
+}
+
+/// When a future's outcome becomes a timeout, and the value a reader sees then.
+pub(crate) struct Timeout<T> {
+    pub(crate) at: Instant,
+    pub(crate) value: fn() -> T,
+}
+
+/// How a wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// The outcome is decided (value, timeout or panic); a read will not block.
+    Resolved,
+    /// The caller's own limit passed first; the future is still pending.
+    GaveUp,
+}
+
+/// The state shared by a future's handle and the task that computes it.
+pub(crate) struct Core<T> {
+    inner: Mutex<Inner<T>>,
+    cond: Condvar,
+    timeout: Option<Timeout<T>>,
+}
+
+impl<T> Core<T> {
+    pub(crate) fn new(timeout: Option<Timeout<T>>) -> Self {
+        Core {
+            inner: Mutex::new(Inner {
+                slot: Slot::Pending,
+                sleepers: 0,
+            }),
+            cond: Condvar::new(),
+            timeout,
+        }
+    }
+
+    /// Locks the state. No user code ever runs under this lock (values are moved out
+    /// before they are dropped), so poisoning cannot carry meaning; it is ignored.
+    fn lock(&self) -> MutexGuard<'_, Inner<T>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The task's side: publish its result. Called exactly once per task.
+    ///
+    /// The publication instant is the moment this call holds the lock; the result is on
+    /// time exactly when that instant is no later than the deadline. A result that comes
+    /// late is kept as the late value, never dropped here (and so never under the lock).
+    pub(crate) fn publish(&self, result: TaskResult<T>) {
+        let mut inner = self.lock();
+        let on_time = match &self.timeout {
+            None => true,
+            Some(t) => Instant::now() <= t.at,
+        };
+        match &mut inner.slot {
+            Slot::Pending if on_time => inner.slot = Slot::Done(result),
+            Slot::Pending => {
+                inner.slot = Slot::TimedOut { late: Some(result) };
+            }
+            Slot::TimedOut { late } => *late = Some(result),
+            Slot::Done(_) | Slot::Taken => {
+                unreachable!("transparent_future: a task published its result twice")
+            }
+        }
+        let wake = inner.sleepers > 0;
+        drop(inner);
+        if wake {
+            self.cond.notify_all();
+        }
+    }
+
+    /// Decides the timeout if the deadline has passed. Returns whether the outcome
+    /// is decided.
+    fn settle(&self, inner: &mut Inner<T>, now: impl FnOnce() -> Instant) -> bool {
+        match inner.slot {
+            Slot::Pending => match &self.timeout {
+                Some(t) if now() > t.at => {
+                    inner.slot = Slot::TimedOut { late: None };
+                    true
+                }
+                _ => false,
+            },
+            _ => true,
+        }
+    }
+
+    /// Never blocks: whether the outcome is decided (deciding a passed deadline).
+    pub(crate) fn poll(&self) -> bool {
+        let mut inner = self.lock();
+        self.settle(&mut inner, Instant::now)
+    }
+
+    /// Blocks until the outcome is decided, or until `until` passes (`None`: no limit).
+    ///
+    /// A future with a deadline is decided as a timeout by the first reader that holds
+    /// the lock after the deadline while the task has not published; that reader is
+    /// woken at the deadline by its own timed wait, not by the task.
+    pub(crate) fn wait(&self, until: Option<Instant>) -> Waited {
+        let mut inner = self.lock();
+        loop {
+            let now = Instant::now();
+            if self.settle(&mut inner, || now) {
+                return Waited::Resolved;
+            }
+            if until.is_some_and(|u| now >= u) {
+                return Waited::GaveUp;
+            }
+            let wake_at = match (until, self.timeout.as_ref().map(|t| t.at)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            inner.sleepers += 1;
+            inner = match wake_at {
+                None => self
+                    .cond
+                    .wait(inner)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(at) => {
+                    self.cond
+                        .wait_timeout(inner, at.saturating_duration_since(now))
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+            inner.sleepers -= 1;
+        }
+    }
+
+    /// Moves the decided outcome out for the handle's cache. Call only once the outcome
+    /// is decided, and at most once successfully per handle (the handle's `OnceCell`
+    /// guarantees that). A panic stays in place, so every reader sees it; the error is
+    /// the message the reader panics with.
+    pub(crate) fn take_for_cache(&self) -> Result<T, String> {
+        let mut inner = self.lock();
+        match &inner.slot {
+            Slot::Done(Err(payload)) => Err(reader_panic_message(payload.as_ref())),
+            Slot::TimedOut { .. } => Ok(self.timeout_value()),
+            Slot::Done(Ok(_)) => match std::mem::replace(&mut inner.slot, Slot::Taken) {
+                Slot::Done(Ok(value)) => Ok(value),
+                _ => unreachable!(),
+            },
+            Slot::Pending | Slot::Taken => {
+                unreachable!("transparent_future: read of an undecided or consumed future")
+            }
+        }
+    }
+
+    /// Moves the decided outcome out by value, panic payload included (for `join`).
+    pub(crate) fn take_result(&self) -> TaskResult<T> {
+        let mut inner = self.lock();
+        match std::mem::replace(&mut inner.slot, Slot::Taken) {
+            Slot::Done(result) => result,
+            Slot::TimedOut { late } => {
+                // The late value, if any, stays with the state (dropped with it).
+                inner.slot = Slot::TimedOut { late };
+                Ok(self.timeout_value())
+            }
+            Slot::Pending | Slot::Taken => {
+                unreachable!("transparent_future: read of an undecided or consumed future")
+            }
+        }
+    }
+
+    /// Whether the task panicked (on time). Never blocks.
+    pub(crate) fn panicked(&self) -> bool {
+        matches!(self.lock().slot, Slot::Done(Err(_)))
+    }
+
+    /// Takes the result a task published after its deadline, if it has arrived and has
+    /// not been taken yet.
+    pub(crate) fn take_late(&self) -> Option<TaskResult<T>> {
+        let mut inner = self.lock();
+        match &mut inner.slot {
+            Slot::TimedOut { late } => late.take(),
+            _ => None,
+        }
+    }
+
+    fn timeout_value(&self) -> T {
+        match &self.timeout {
+            Some(t) => (t.value)(),
+            None => unreachable!("transparent_future: timed out without a deadline"),
+        }
+    }
+}
+
+/// The message a reader panics with when the task panicked.
+pub(crate) fn reader_panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    format!("background task panicked: {}", panic_message(payload))
+}

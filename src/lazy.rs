@@ -1,6 +1,7 @@
 //! [`Lazy<T>`]: the handle to a value computed in the background.
 
 use std::ops::{Deref, DerefMut};
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -233,17 +234,43 @@ impl<T> Lazy<T> {
     /// let payload = Lazy::join(bad).unwrap_err();
     /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"no luck"));
     /// ```
-    pub fn join(this: Self) -> thread::Result<T> {
-        let Lazy { value, task } = this;
-        if let Some(value) = value.into_inner() {
+    pub fn join(mut this: Self) -> thread::Result<T> {
+        if let Some(value) = this.value.take() {
             return Ok(value);
         }
-        let Some(task) = task else {
+        let Some(task) = this.task.take() else {
             unreachable!("transparent_future: a ready future without a value")
         };
         let core = task.core();
+        if core.may_help() {
+            task.run_here();
+        }
         core.wait(None);
         core.take_result()
+    }
+
+    /// Asks a cancellable task to stop: its [`CancelToken`](crate::CancelToken) reports
+    /// cancellation from now on. Cancellation is a request the task may heed by
+    /// returning early; the future still resolves to whatever the task returns. No
+    /// effect on a future that was not spawned cancellable, or whose task has finished.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{spawn_lazy_cancellable, Lazy};
+    ///
+    /// let x = spawn_lazy_cancellable(|token| {
+    ///     while !token.is_cancelled() {
+    ///         std::thread::sleep(Duration::from_millis(1));
+    ///     }
+    ///     "stopped"
+    /// });
+    /// Lazy::cancel(&x);
+    /// assert_eq!(*x, "stopped");
+    /// ```
+    pub fn cancel(this: &Self) {
+        if let Some(task) = &this.task {
+            task.core().request_cancel();
+        }
     }
 
     /// The blocking path of every access: wait for the outcome, then cache it.
@@ -253,6 +280,11 @@ impl<T> Lazy<T> {
         let Some(task) = self.task.as_deref() else {
             unreachable!("transparent_future: a ready future without a value")
         };
+        if task.core().may_help() {
+            // Work-helping: if no worker has started the task, run it here rather
+            // than sleep while it sits in a queue.
+            task.run_here();
+        }
         task.core().wait(None);
         self.cache()
     }
@@ -324,6 +356,24 @@ impl<T> Lazy<Outcome<T>> {
             Outcome::Ready(value) => value,
             Outcome::Timeout => unreachable!("transparent_future: a task returned a timeout"),
         }))
+    }
+}
+
+// A panic never leaves a future's state half-updated (the state is changed only under
+// its mutex, by code that cannot panic, and poisoning is ignored), so a `Lazy` is as
+// unwind-safe as its value, as `LazyLock` is.
+impl<T: RefUnwindSafe + UnwindSafe> RefUnwindSafe for Lazy<T> {}
+impl<T: UnwindSafe> UnwindSafe for Lazy<T> {}
+
+impl<T> Drop for Lazy<T> {
+    /// Never blocks. A pending task runs to completion and drops its value on its own
+    /// thread; a cancellable one is asked to stop (every handle is gone).
+    fn drop(&mut self) {
+        if self.value.get().is_none() {
+            if let Some(task) = &self.task {
+                task.core().request_cancel();
+            }
+        }
     }
 }
 

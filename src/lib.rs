@@ -1,19 +1,182 @@
-#![doc = include_str!("../docs/crate.md")]
+//! Transparent futures: run a closure on a background thread and use its result as if
+//! it were the value. Only the first access blocks.
+//!
+//! ```
+//! use std::time::Duration;
+//! use transparent_future::{spawn_lazy, spawn_lazy_with, Deadline, Outcome};
+//!
+//! fn very_slow_task<T>(arg: T) -> T {
+//!     std::thread::sleep(Duration::from_millis(100));
+//!     arg
+//! }
+//!
+//! let x = spawn_lazy(|| very_slow_task(1));   // returns at once; the task runs on its own thread
+//! let y = spawn_lazy(|| very_slow_task(2));
+//! println!("{} {}", *y, x);                   // blocks on first access only; both ran in parallel
+//! let total = x + 1;                          // operators work on the future directly
+//! assert_eq!(total, 2);
+//!
+//! let z = spawn_lazy_with(Deadline::after(Duration::from_millis(10)), || very_slow_task("a"));
+//! assert!(z == Outcome::Timeout);             // the task took longer than its deadline
+//! assert_eq!(z.to_string(), "Timeout");
+//! ```
+//!
+//! This is the Io language's *transparent future*, by way of Python's `pybackground`
+//! (2008), brought to Rust with types: a timeout is a value ([`Outcome::Timeout`]), a
+//! panic in the task reaches the reader, and the compiler checks what may cross threads.
+//!
+//! # Using a future as the value
+//!
+//! [`Lazy<T>`] dereferences to `T`, so method calls, field access and indexing reach the
+//! value; it forwards `Display`, comparisons, hashing and the operators (`x + 1`,
+//! `1 + x`, `&x * &y`, `-x`, `x += 1`). The first access blocks until the task has
+//! returned; every later access costs what a resolved [`once_cell::sync::OnceCell::get`]
+//! costs: one atomic load.
+//!
+//! ```
+//! use transparent_future::spawn_lazy;
+//!
+//! struct Page { title: String, words: usize }
+//!
+//! let page = spawn_lazy(|| Page { title: "Io".into(), words: 1234 });
+//! assert_eq!(page.title, "Io");            // field access
+//! assert!(page.words > 1000);
+//! let name = spawn_lazy(|| String::from("future"));
+//! assert_eq!(name.to_uppercase(), "FUTURE"); // the value's own methods
+//! let f = spawn_lazy(|| |n: i32| n * 2);
+//! assert_eq!((*f)(21), 42);                // a closure held in a future
+//! ```
+//!
+//! `Lazy` is a smart pointer: like [`Arc`](std::sync::Arc) and
+//! [`LazyLock`](std::sync::LazyLock), it has no `self` methods that could shadow the
+//! value's own. Its operations are associated functions: [`Lazy::wait`],
+//! [`Lazy::try_get`], [`Lazy::is_ready`], [`Lazy::wait_timeout`],
+//! [`Lazy::wait_deadline`], [`Lazy::into_inner`], [`Lazy::join`], [`Lazy::take_late`].
+//!
+//! # Timeouts
+//!
+//! [`spawn_lazy_with`] takes a [`TimeoutPolicy`] ([`Deadline::after`], [`Deadline::at`],
+//! [`NoTimeout`] or your own) and returns a `Lazy<Outcome<T>>`. The outcome is
+//! [`Outcome::Ready`] exactly when the task published its result no later than the
+//! deadline, and [`Outcome::Timeout`] otherwise, whenever the first reader looks. A
+//! reader blocked on a late task is released at the deadline. The task keeps running (a
+//! thread cannot be killed); its late result can be collected with [`Lazy::take_late`].
+//!
+//! To bound one wait without deciding the outcome, use [`Lazy::wait_timeout`] or
+//! [`Lazy::wait_deadline`]: the future stays pending and can be waited on again.
+//!
+//! ```
+//! use std::time::Duration;
+//! use transparent_future::{spawn_lazy, Lazy};
+//!
+//! let x = spawn_lazy(|| { std::thread::sleep(Duration::from_millis(200)); 5 });
+//! assert_eq!(Lazy::wait_timeout(&x, Duration::from_millis(1)), None); // still pending
+//! assert_eq!(*x, 5);                                                  // wait for it
+//! ```
+//!
+//! # Panics
+//!
+//! A panic in the task is caught on its thread. Every access that would return the value
+//! (`*x`, `Display`, operators, [`Lazy::wait`]) then panics in the reader with a message
+//! that contains the task's panic message; [`Lazy::join`] returns the payload instead,
+//! like [`JoinHandle::join`](std::thread::JoinHandle::join).
+//!
+//! ```
+//! use transparent_future::{spawn_lazy, Lazy};
+//!
+//! let x = spawn_lazy(|| -> u32 { panic!("disk on fire") });
+//! let err = std::panic::catch_unwind(|| *x + 1).unwrap_err();
+//! assert!(err.downcast_ref::<String>().unwrap().contains("disk on fire"));
+//! ```
+//!
+//! # Memory ordering
+//!
+//! Everything the task did before returning *happens-before* the return of any access
+//! that observes its result, in any thread: the task publishes its result under a mutex
+//! that every reader acquires before it first sees the value, and the handle's cache is
+//! a `OnceCell` whose initialization happens-before every `get` that observes it. A
+//! reader needs no further synchronization to see the task's writes.
+//!
+//! # Threads, drops and leaks
+//!
+//! [`spawn_lazy`] starts one thread per call, the seed's default strategy; the thread
+//! ends when the task returns. Dropping a pending `Lazy` never blocks: the task runs to
+//! completion and its value is dropped on the task's thread. Every value is dropped
+//! exactly once, including late values and values nobody read.
+//!
+//! `Lazy<T>` is `Send` when `T: Send` and `Sync` when `T: Send + Sync`; a closure that
+//! returns a non-`Send` value (an `Rc`, say) is refused at compile time:
+//!
+//! ```compile_fail
+//! let x = transparent_future::spawn_lazy(|| std::rc::Rc::new(5));
+//! ```
+//!
+//! # Comparisons and operators with your own types
+//!
+//! The future on the left works with any type: `Lazy<Money> + Money`,
+//! `lazy_money == money`. The value on the left (`Money + Lazy<Money>`), and so
+//! future-with-future, needs impls that Rust's coherence rules leave to the crate that
+//! owns `Money`; [`impl_reverse_ops!`] writes them. The primitives and `String` have
+//! them built in, and with them `Eq`, `Ord` and `Hash` for their futures.
+//!
+//! # FAQ
+//!
+//! **Why not `std::thread::spawn` and `JoinHandle`?** A `JoinHandle` must be joined by
+//! value, once, by one owner. A `Lazy` is read by reference, any number of times, from
+//! any number of threads, and it is the value for every other purpose.
+//!
+//! **Why does `Debug` not block?** So that logging a future never deadlocks; it shows
+//! `Lazy(<pending>)` until the value is there. `Display` blocks, as transparency demands.
+//!
+//! **Can a timed-out task be stopped?** Not by force: a thread cannot be killed safely.
+//! The outcome stops waiting for it; the task finishes in the background.
+//!
+//! # Related crates
+//!
+//! * [`std::thread::spawn`] and `JoinHandle`: the primitive underneath.
+//! * `poll-promise`: a promise polled from a UI loop, not a transparent value.
+//! * `rayon`: data parallelism on a pool; `rayon::spawn` returns nothing.
+//! * `oneshot`, `crossbeam-channel`: the hand-off only, without the proxy.
+//! * `once_cell`: the cache that makes the resolved access free.
+//!
+//! The design (state diagram, the race between a task and a deadline, the
+//! happens-before argument) is in `docs/design.md` of the repository.
+
 #![forbid(unsafe_code)]
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod builder;
+mod cancel;
+mod executor;
 mod lazy;
 mod ops;
 mod outcome;
 mod panic;
 mod policy;
+mod pool;
+#[cfg(feature = "rayon")]
+mod rayon;
+mod scope;
 mod spawn;
 mod state;
 mod task;
+mod thread_per_task;
 mod traits;
 
+pub use crate::builder::Builder;
+pub use crate::cancel::CancelToken;
+pub use crate::executor::{Executor, Runnable};
 pub use crate::lazy::Lazy;
 pub use crate::outcome::Outcome;
 pub use crate::policy::{Deadline, NoTimeout, TimeoutPolicy};
-pub use crate::spawn::{spawn_lazy, spawn_lazy_with, try_spawn_lazy, try_spawn_lazy_with};
+pub use crate::pool::ThreadPool;
+#[cfg(feature = "rayon")]
+pub use crate::rayon::RayonGlobal;
+pub use crate::scope::{Scope, scope};
+pub use crate::spawn::{
+    spawn_lazy, spawn_lazy_cancellable, spawn_lazy_cancellable_on, spawn_lazy_cancellable_with,
+    spawn_lazy_cancellable_with_on, spawn_lazy_on, spawn_lazy_with, spawn_lazy_with_on,
+    try_spawn_lazy, try_spawn_lazy_on, try_spawn_lazy_with, try_spawn_lazy_with_on,
+};
+pub use crate::thread_per_task::ThreadPerTask;

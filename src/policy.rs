@@ -105,7 +105,7 @@ impl Deadline {
     /// let at = Instant::now() + Duration::from_secs(5);
     /// let a = spawn_lazy_with(Deadline::at(at), || 1);
     /// let b = spawn_lazy_with(Deadline::at(at), || 2); // one deadline shared by both
-    /// assert_eq!((*a).clone() , Outcome::Ready(1));
+    /// assert_eq!(*a, Outcome::Ready(1));
     /// assert_eq!(*b, Outcome::Ready(2));
     /// ```
     pub const fn at(instant: Instant) -> Self {

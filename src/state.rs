@@ -7,10 +7,11 @@
 //! sides take the lock (see `docs/design.md`). The resolved fast path never comes here:
 //! the reader's handle caches the value in its own `OnceCell`.
 
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Instant;
 
+use crate::cancel::CancelFlag;
 use crate::panic::panic_message;
 
 /// What a task left behind: its value or its panic payload.
@@ -56,10 +57,19 @@ pub(crate) struct Core<T> {
     inner: Mutex<Inner<T>>,
     cond: Condvar,
     timeout: Option<Timeout<T>>,
+    /// Whether a reader that would wait without a limit may run the task itself if
+    /// no thread has started it (work-helping; see `Lazy::wait`).
+    helpable: bool,
+    /// The cancellation flag of a cancellable task, shared with its token.
+    cancel: Option<Arc<CancelFlag>>,
 }
 
 impl<T> Core<T> {
-    pub(crate) fn new(timeout: Option<Timeout<T>>) -> Self {
+    pub(crate) fn new(
+        timeout: Option<Timeout<T>>,
+        helpable: bool,
+        cancel: Option<Arc<CancelFlag>>,
+    ) -> Self {
         Core {
             inner: Mutex::new(Inner {
                 slot: Slot::Pending,
@@ -67,6 +77,22 @@ impl<T> Core<T> {
             }),
             cond: Condvar::new(),
             timeout,
+            helpable,
+            cancel,
+        }
+    }
+
+    /// Whether a reader about to wait without any limit may run the task itself: the
+    /// executor allows it and the future has no deadline (a reader running the task
+    /// could not be released at a deadline).
+    pub(crate) fn may_help(&self) -> bool {
+        self.helpable && self.timeout.is_none()
+    }
+
+    /// Asks a cancellable task to stop (no effect on others, or once it has finished).
+    pub(crate) fn request_cancel(&self) {
+        if let Some(flag) = &self.cancel {
+            flag.cancel();
         }
     }
 
@@ -196,9 +222,18 @@ impl<T> Core<T> {
         }
     }
 
-    /// Whether the task panicked (on time). Never blocks.
+    /// Whether the task panicked (on time) and the payload is still here. Never blocks.
     pub(crate) fn panicked(&self) -> bool {
         matches!(self.lock().slot, Slot::Done(Err(_)))
+    }
+
+    /// The reader's panic message, if the task panicked and the payload is still here
+    /// (nobody took it with `join`). Never blocks.
+    pub(crate) fn panic_payload_message(&self) -> Option<String> {
+        match &self.lock().slot {
+            Slot::Done(Err(payload)) => Some(reader_panic_message(payload.as_ref())),
+            _ => None,
+        }
     }
 
     /// Takes the result a task published after its deadline, if it has arrived and has

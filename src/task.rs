@@ -1,17 +1,22 @@
 //! A task: the closure and the shared state of its future, in one allocation.
 //!
 //! The handle ([`crate::Lazy`]) sees a task as a [`Source`] of values; an executor sees
-//! it as a [`Job`] to run. Both are the same `Arc<Task<T, F>>`, so a future costs one
-//! heap allocation whatever runs it.
+//! it as a job to run, wrapped in a [`Runnable`](crate::Runnable). Both are the same
+//! `Arc<Task<T, F>>`, so a future costs one heap allocation whatever runs it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::lazy::Lazy;
 use crate::state::Core;
 
-/// What a handle needs from its task: the shared state.
+/// What a handle needs from its task: the shared state, and a way to run the task on
+/// the reader's own thread if nobody has started it (work-helping).
 pub(crate) trait Source<T>: Send + Sync {
     fn core(&self) -> &Core<T>;
+
+    /// Runs the task here if no thread has claimed it yet; does nothing otherwise.
+    fn run_here(&self);
 }
 
 /// What an executor needs from a task: something to run once.
@@ -27,16 +32,17 @@ pub(crate) struct Task<T, F> {
     job: Mutex<Option<F>>,
 }
 
-impl<T, F> Task<T, F>
+/// Builds a task around `f` and returns its handle and the job to hand to an executor.
+pub(crate) fn new_task<T, F>(core: Core<T>, f: F) -> (Lazy<T>, Arc<dyn Job>)
 where
-    F: FnOnce() -> T,
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
 {
-    pub(crate) fn new(core: Core<T>, f: F) -> Self {
-        Task {
-            core,
-            job: Mutex::new(Some(f)),
-        }
-    }
+    let task = Arc::new(Task {
+        core,
+        job: Mutex::new(Some(f)),
+    });
+    (Lazy::from_source(task.clone()), task)
 }
 
 impl<T, F> Source<T> for Task<T, F>
@@ -46,6 +52,10 @@ where
 {
     fn core(&self) -> &Core<T> {
         &self.core
+    }
+
+    fn run_here(&self) {
+        self.run();
     }
 }
 
@@ -67,4 +77,31 @@ where
             self.core.publish(result);
         }
     }
+}
+
+/// The state of a future whose closure is not stored here: it runs elsewhere (on a
+/// scoped thread, which may borrow) and only publishes its result to this state.
+pub(crate) struct Remote<T> {
+    core: Core<T>,
+}
+
+impl<T> Remote<T> {
+    pub(crate) fn core(&self) -> &Core<T> {
+        &self.core
+    }
+}
+
+/// Builds a future fed by a closure that runs elsewhere.
+pub(crate) fn new_remote<T: Send + 'static>(core: Core<T>) -> (Lazy<T>, Arc<Remote<T>>) {
+    let remote = Arc::new(Remote { core });
+    (Lazy::from_source(remote.clone()), remote)
+}
+
+impl<T: Send> Source<T> for Remote<T> {
+    fn core(&self) -> &Core<T> {
+        &self.core
+    }
+
+    /// Nothing to run here: the closure lives on its own thread.
+    fn run_here(&self) {}
 }

@@ -1,0 +1,144 @@
+//! Where work runs: the [`Executor`] trait and the [`Runnable`] it is handed.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use crate::task::Job;
+
+/// A task ready to run: the closure of one future, with the state it publishes to.
+///
+/// An [`Executor`] receives one and calls [`Runnable::run`] once, on whatever thread it
+/// likes. It is `Send + 'static` and carries its closure inline (one allocation per
+/// future, shared with the handle). If a reader has already run the task itself
+/// (work-helping), `run` returns at once.
+///
+/// ```
+/// use std::io;
+/// use transparent_future::{spawn_lazy_on, Executor, Runnable};
+///
+/// /// Runs every task on the calling thread, at once.
+/// struct Inline;
+///
+/// impl Executor for Inline {
+///     fn execute(&self, task: Runnable) -> io::Result<()> {
+///         task.run();
+///         Ok(())
+///     }
+/// }
+///
+/// let x = spawn_lazy_on(&Inline, || 2 + 2);
+/// assert_eq!(*x, 4);
+/// ```
+pub struct Runnable(Arc<dyn Job>);
+
+impl Runnable {
+    pub(crate) fn new(job: Arc<dyn Job>) -> Self {
+        Runnable(job)
+    }
+
+    /// Runs the task and publishes its result to its future. A panic in the task is
+    /// caught and delivered to the future's readers; `run` itself returns normally.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use transparent_future::{spawn_lazy_on, Executor, Runnable};
+    ///
+    /// struct Queue(mpsc::Sender<Runnable>);
+    /// impl Executor for Queue {
+    ///     fn execute(&self, task: Runnable) -> std::io::Result<()> {
+    ///         self.0.send(task).map_err(std::io::Error::other)
+    ///     }
+    ///     fn allows_helping(&self) -> bool { false } // only the queue's owner runs tasks
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let x = spawn_lazy_on(&Queue(tx), || "ran");
+    /// rx.recv().unwrap().run();
+    /// assert_eq!(*x, "ran");
+    /// ```
+    pub fn run(self) {
+        self.0.run();
+    }
+
+    /// The task as a boxed closure, for executors that take one.
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy_on, Executor, Runnable};
+    ///
+    /// struct Std;
+    /// impl Executor for Std {
+    ///     fn execute(&self, task: Runnable) -> std::io::Result<()> {
+    ///         std::thread::Builder::new().spawn(task.into_boxed()).map(drop)
+    ///     }
+    /// }
+    /// assert_eq!(*spawn_lazy_on(&Std, || 5), 5);
+    /// ```
+    pub fn into_boxed(self) -> Box<dyn FnOnce() + Send + 'static> {
+        Box::new(move || self.run())
+    }
+}
+
+impl fmt::Debug for Runnable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runnable").finish_non_exhaustive()
+    }
+}
+
+/// Anything that can run a task: a thread per task, a pool, rayon, or your own.
+///
+/// `execute` is handed each task once and must eventually call [`Runnable::run`]
+/// (dropping it unrun leaves its readers waiting forever, so don't). An `Err` tells
+/// the spawner the task was refused; the `try_` spawn functions return it and the
+/// others panic with it.
+///
+/// ```
+/// use std::io;
+/// use transparent_future::{spawn_lazy_with_on, Deadline, Executor, Outcome, Runnable};
+///
+/// struct OwnThread;
+/// impl Executor for OwnThread {
+///     fn execute(&self, task: Runnable) -> io::Result<()> {
+///         std::thread::Builder::new().name("mine".into()).spawn(move || task.run()).map(drop)
+///     }
+/// }
+///
+/// let x = spawn_lazy_with_on(&OwnThread, Deadline::after(std::time::Duration::from_secs(30)), || 1);
+/// assert_eq!(*x, Outcome::Ready(1));
+/// ```
+pub trait Executor {
+    /// Runs `task`, now or later, on some thread.
+    fn execute(&self, task: Runnable) -> io::Result<()>;
+
+    /// Whether a reader that would otherwise sleep until a task of this executor has
+    /// finished may run the task itself when no thread has started it yet
+    /// (work-helping). This keeps nested futures from starving a pool. Return `false`
+    /// if tasks must run on the executor's own threads. Defaults to `true`.
+    ///
+    /// ```
+    /// use transparent_future::{Executor, ThreadPerTask, ThreadPool};
+    /// assert!(!ThreadPerTask.allows_helping());
+    /// assert!(ThreadPool::new(1).allows_helping());
+    /// ```
+    fn allows_helping(&self) -> bool {
+        true
+    }
+}
+
+impl<E: Executor + ?Sized> Executor for &E {
+    fn execute(&self, task: Runnable) -> io::Result<()> {
+        (**self).execute(task)
+    }
+    fn allows_helping(&self) -> bool {
+        (**self).allows_helping()
+    }
+}
+
+impl<E: Executor + ?Sized> Executor for Arc<E> {
+    fn execute(&self, task: Runnable) -> io::Result<()> {
+        (**self).execute(task)
+    }
+    fn allows_helping(&self) -> bool {
+        (**self).allows_helping()
+    }
+}

@@ -1,0 +1,40 @@
+//! Running futures on rayon (cargo feature `rayon`).
+
+use std::io;
+
+use crate::executor::{Executor, Runnable};
+
+/// Runs tasks on rayon's global thread pool (cargo feature `rayon`).
+///
+/// Use it to share threads with rayon's data parallelism. A reader on a rayon worker
+/// that waits for a task no worker has started runs the task itself (work-helping), so
+/// waiting inside rayon does not starve it. A `rayon::ThreadPool` is an executor too.
+///
+/// ```
+/// use transparent_future::{spawn_lazy_on, RayonGlobal};
+///
+/// let x = spawn_lazy_on(&RayonGlobal, || (1..=10).sum::<u32>());
+/// assert_eq!(*x, 55);
+///
+/// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+/// let y = spawn_lazy_on(&pool, || 2);
+/// assert_eq!(*y, 2);
+/// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RayonGlobal;
+
+impl Executor for RayonGlobal {
+    fn execute(&self, task: Runnable) -> io::Result<()> {
+        rayon::spawn(move || task.run());
+        Ok(())
+    }
+}
+
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
+impl Executor for rayon::ThreadPool {
+    fn execute(&self, task: Runnable) -> io::Result<()> {
+        self.spawn(move || task.run());
+        Ok(())
+    }
+}

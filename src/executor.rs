@@ -30,11 +30,11 @@ use crate::task::Job;
 /// let x = spawn_lazy_on(&Inline, || 2 + 2);
 /// assert_eq!(*x, 4);
 /// ```
-pub struct Runnable(Arc<dyn Job>);
+pub struct Runnable(Option<Arc<dyn Job>>);
 
 impl Runnable {
     pub(crate) fn new(job: Arc<dyn Job>) -> Self {
-        Runnable(job)
+        Runnable(Some(job))
     }
 
     /// Runs the task and publishes its result to its future. A panic in the task is
@@ -57,8 +57,10 @@ impl Runnable {
     /// rx.recv().unwrap().run();
     /// assert_eq!(*x, "ran");
     /// ```
-    pub fn run(self) {
-        self.0.run();
+    pub fn run(mut self) {
+        if let Some(job) = self.0.take() {
+            job.run();
+        }
     }
 
     /// The task as a boxed closure, for executors that take one.
@@ -79,6 +81,16 @@ impl Runnable {
     }
 }
 
+impl Drop for Runnable {
+    /// A task dropped without being run (an executor that discarded it) fails its
+    /// readers with a panic naming the problem, rather than leaving them waiting.
+    fn drop(&mut self) {
+        if let Some(job) = self.0.take() {
+            job.abandon();
+        }
+    }
+}
+
 impl fmt::Debug for Runnable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runnable").finish_non_exhaustive()
@@ -87,8 +99,9 @@ impl fmt::Debug for Runnable {
 
 /// Anything that can run a task: a thread per task, a pool, rayon, or your own.
 ///
-/// `execute` is handed each task once and must eventually call [`Runnable::run`]
-/// (dropping it unrun leaves its readers waiting forever, so don't). An `Err` tells
+/// `execute` is handed each task once and should eventually call [`Runnable::run`]; a
+/// task dropped unrun makes its readers panic with "the executor dropped the task
+/// without running it". An `Err` tells
 /// the spawner the task was refused; the `try_` spawn functions return it and the
 /// others panic with it.
 ///
@@ -140,5 +153,32 @@ impl<E: Executor + ?Sized> Executor for Arc<E> {
     }
     fn allows_helping(&self) -> bool {
         (**self).allows_helping()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{spawn_lazy_on, Lazy};
+
+    struct Discard;
+    impl Executor for Discard {
+        fn execute(&self, task: Runnable) -> io::Result<()> {
+            drop(task);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_task_dropped_unrun_fails_its_readers_instead_of_hanging() {
+        let x = spawn_lazy_on(&Discard, || 1);
+        let payload = Lazy::join(x).unwrap_err();
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"the executor dropped the task without running it")
+        );
+        let y = spawn_lazy_on(&Discard, || 1);
+        let err = std::panic::catch_unwind(|| *y).unwrap_err();
+        assert!(err.downcast_ref::<String>().unwrap().contains("without running it"));
     }
 }

@@ -24,6 +24,11 @@ pub(crate) trait Job: Send + Sync {
     /// Runs the closure and publishes its result. Runs the closure at most once: a
     /// second call (or a call after another thread claimed the closure) does nothing.
     fn run(&self);
+
+    /// Called when the executor dropped the task without running it: if nobody ever
+    /// claimed the closure, drop it and publish a panic naming the problem, so the
+    /// readers fail with a clear message instead of waiting forever.
+    fn abandon(&self);
 }
 
 pub(crate) struct Task<T, F> {
@@ -75,6 +80,20 @@ where
             // future's result, so it reaches the readers and never the executor.
             let result = catch_unwind(AssertUnwindSafe(f));
             self.core.publish(result);
+        }
+    }
+
+    fn abandon(&self) {
+        let claimed = self
+            .job
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(f) = claimed {
+            drop(f);
+            self.core.publish(Err(Box::new(
+                "the executor dropped the task without running it",
+            )));
         }
     }
 }

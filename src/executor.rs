@@ -2,9 +2,67 @@
 
 use std::fmt;
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
+use crate::pool;
 use crate::task::Job;
+use crate::thread_per_task::ThreadPerTask;
+
+/// Where a task runs, as far as the crate needs to know: whether a waiting reader may
+/// run it itself (work-helping), and where follow-up work goes (a continuation whose
+/// input is already there): the task's pool if it is still alive, else a new thread.
+#[derive(Clone, Default)]
+pub(crate) struct Home {
+    helpable: bool,
+    pool: Option<Weak<pool::Shared>>,
+}
+
+impl Home {
+    /// A thread of its own: no helping, follow-ups on new threads.
+    pub(crate) fn thread() -> Self {
+        Home::default()
+    }
+
+    /// Any executor: helping as it allows, follow-ups on new threads.
+    pub(crate) fn executor<E: Executor + ?Sized>(executor: &E) -> Self {
+        Home {
+            helpable: executor.allows_helping(),
+            pool: None,
+        }
+    }
+
+    /// A `ThreadPool`: helping, follow-ups on the same pool.
+    pub(crate) fn pool(shared: Weak<pool::Shared>) -> Self {
+        Home {
+            helpable: true,
+            pool: Some(shared),
+        }
+    }
+
+    /// The home of a downstream future fed by a task living here: follow-ups stay on
+    /// the same pool; nothing to help (the downstream has no closure of its own).
+    pub(crate) fn follower(&self) -> Self {
+        Home {
+            helpable: false,
+            pool: self.pool.clone(),
+        }
+    }
+
+    pub(crate) fn helpable(&self) -> bool {
+        self.helpable
+    }
+
+    /// Runs follow-up work: on the pool if there is one, else on a new thread. A
+    /// refused thread drops the task, which fails its readers with a clear panic.
+    pub(crate) fn submit(&self, task: Runnable) {
+        match self.pool.as_ref().and_then(Weak::upgrade) {
+            Some(pool) => pool.enqueue(task),
+            None => {
+                let _ = ThreadPerTask.execute(task);
+            }
+        }
+    }
+}
 
 /// A task ready to run: the closure of one future, with the state it publishes to.
 ///
@@ -159,7 +217,7 @@ impl<E: Executor + ?Sized> Executor for Arc<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{spawn_lazy_on, Lazy};
+    use crate::{Lazy, spawn_lazy_on};
 
     struct Discard;
     impl Executor for Discard {
@@ -179,6 +237,10 @@ mod tests {
         );
         let y = spawn_lazy_on(&Discard, || 1);
         let err = std::panic::catch_unwind(|| *y).unwrap_err();
-        assert!(err.downcast_ref::<String>().unwrap().contains("without running it"));
+        assert!(
+            err.downcast_ref::<String>()
+                .unwrap()
+                .contains("without running it")
+        );
     }
 }

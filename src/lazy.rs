@@ -8,9 +8,11 @@ use std::time::{Duration, Instant};
 
 use once_cell::sync::OnceCell;
 
+use crate::executor::Home;
 use crate::outcome::Outcome;
-use crate::state::{Waited, reader_panic_message};
-use crate::task::Source;
+use crate::state::{Callback, Waited, reader_panic_message};
+use crate::task::{Settle, Source, runnable};
+use crate::timer;
 
 /// A transparent future: a value that is being computed in the background and that you
 /// use as if it were already there.
@@ -317,6 +319,101 @@ impl<T> Lazy<T> {
             }
             _ => Peek::Pending,
         }
+    }
+}
+
+/// What [`Lazy::when_done`] does with a callback whose input is already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IfDecided {
+    /// Call it on the current thread (it is cheap: it only forwards the result).
+    RunHere,
+    /// Hand it to the future's home executor (it runs user code).
+    Submit,
+}
+
+impl<T: Send + 'static> Lazy<T> {
+    /// Calls `k` with the task's result (value, panic payload, or the timeout value)
+    /// once the outcome is decided, without blocking any thread: on the thread that
+    /// decides it if that is still to come; otherwise as `if_decided` says.
+    pub(crate) fn when_done<K>(mut this: Self, k: K, if_decided: IfDecided)
+    where
+        K: FnOnce(thread::Result<T>) + Send + 'static,
+    {
+        let task = match (this.value.take(), this.task.take()) {
+            (Some(value), task) => {
+                let home = task.map(|t| t.core().home().clone()).unwrap_or_default();
+                return run_or_submit(Box::new(move || k(Ok(value))), if_decided, &home);
+            }
+            (None, None) => unreachable!("transparent_future: a ready future without a value"),
+            (None, Some(task)) => task,
+        };
+        let source = Arc::clone(&task);
+        let callback: Callback = Box::new(move || k(source.core().take_result()));
+        match task.core().watch(callback) {
+            Ok(_) => Lazy::schedule_deadline(&task),
+            Err(callback) => run_or_submit(callback, if_decided, task.core().home()),
+        }
+    }
+
+    /// Registers `callback` to run when this future's outcome is decided; `Err` gives
+    /// it back if it already is. Keeps the deadline, if any, on the timer.
+    pub(crate) fn watch(this: &Self, callback: Callback) -> Result<u64, Callback> {
+        if this.value.get().is_some() {
+            return Err(callback);
+        }
+        let Some(task) = this.task.as_ref() else {
+            return Err(callback);
+        };
+        let id = task.core().watch(callback)?;
+        Lazy::schedule_deadline(task);
+        Ok(id)
+    }
+
+    /// Removes a watcher registered with [`Lazy::watch`] that has not run.
+    pub(crate) fn unwatch(this: &Self, id: u64) {
+        if let Some(task) = this.task.as_ref() {
+            task.core().unwatch(id);
+        }
+    }
+
+    /// A watched future with a deadline must be decided at the deadline even if no
+    /// reader looks: the timer settles it then.
+    fn schedule_deadline(task: &Arc<dyn Source<T>>) {
+        if let Some(at) = task.core().deadline() {
+            let settle: Arc<dyn Settle> = task.clone();
+            timer::schedule(at, Arc::downgrade(&settle));
+        }
+    }
+
+    /// Runs the task on this thread if that is allowed and nobody has started it;
+    /// returns whether the outcome is decided afterwards. Never blocks on the task.
+    pub(crate) fn help(this: &Self) -> bool {
+        if let Some(task) = this.task.as_ref() {
+            if this.value.get().is_none() && task.core().may_help() {
+                task.run_here();
+            }
+        }
+        Lazy::is_ready(this)
+    }
+
+    /// The future's deadline, if it was spawned with one.
+    pub(crate) fn deadline(this: &Self) -> Option<Instant> {
+        this.task.as_ref().and_then(|t| t.core().deadline())
+    }
+
+    /// Where follow-up work of this future runs.
+    pub(crate) fn home(this: &Self) -> Home {
+        this.task
+            .as_ref()
+            .map(|t| t.core().home().clone())
+            .unwrap_or_default()
+    }
+}
+
+fn run_or_submit(callback: Callback, if_decided: IfDecided, home: &Home) {
+    match if_decided {
+        IfDecided::RunHere => callback(),
+        IfDecided::Submit => home.submit(runnable(callback)),
     }
 }
 

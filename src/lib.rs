@@ -153,8 +153,12 @@ pub struct ReadmeDoctests;
 
 mod builder;
 mod cancel;
+mod chain;
+mod decorator;
 mod executor;
+mod future;
 mod lazy;
+mod many;
 mod ops;
 mod outcome;
 mod panic;
@@ -163,22 +167,30 @@ mod pool;
 #[cfg(feature = "rayon")]
 mod rayon;
 mod scope;
+mod shared;
 mod spawn;
 mod state;
 mod task;
 mod thread_per_task;
+mod timer;
 mod traits;
 
 pub use crate::builder::Builder;
 pub use crate::cancel::CancelToken;
+pub use crate::decorator::background;
 pub use crate::executor::{Executor, Runnable};
+pub use crate::future::{LazyFuture, LazyRefFuture, SharedLazyFuture};
 pub use crate::lazy::Lazy;
+pub use crate::many::{
+    AsCompleted, as_completed, first_ready, first_ready_deadline, first_ready_with,
+};
 pub use crate::outcome::Outcome;
 pub use crate::policy::{Deadline, NoTimeout, TimeoutPolicy};
 pub use crate::pool::ThreadPool;
 #[cfg(feature = "rayon")]
 pub use crate::rayon::RayonGlobal;
 pub use crate::scope::{Scope, scope};
+pub use crate::shared::SharedLazy;
 pub use crate::spawn::{
     spawn_lazy, spawn_lazy_cancellable, spawn_lazy_cancellable_on, spawn_lazy_cancellable_with,
     spawn_lazy_cancellable_with_on, spawn_lazy_on, spawn_lazy_with, spawn_lazy_with_on,

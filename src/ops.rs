@@ -17,6 +17,7 @@ use std::ops::{
 };
 
 use crate::lazy::Lazy;
+use crate::shared::SharedLazy;
 
 /// The generic impls with the future on the left, owned and borrowed, plus the
 /// compound assignment through `DerefMut`.
@@ -101,79 +102,170 @@ lazy_unary! {
     Not not;
 }
 
-/// The value-on-the-left impls for a `Copy` primitive: `P op Lazy<P>`, `P op &Lazy<P>`,
-/// `&P op Lazy<P>`, `&P op &Lazy<P>`, and `P op= Lazy<P>` / `P op= &Lazy<P>`.
+/// The future-on-the-left impls for the shared handle: by value through a clone of
+/// the value (the value is shared), by reference as for `Lazy`.
+macro_rules! shared_lhs {
+    ($($tr:ident $m:ident;)*) => {$(
+        impl<T, U> $tr<U> for SharedLazy<T>
+        where
+            T: Clone + $tr<U>,
+        {
+            type Output = <T as $tr<U>>::Output;
+
+            /// Blocks until the value is there, then applies the operator to a clone.
+            fn $m(self, rhs: U) -> Self::Output {
+                $tr::$m(SharedLazy::wait(&self).clone(), rhs)
+            }
+        }
+
+        impl<'a, T, U> $tr<U> for &'a SharedLazy<T>
+        where
+            &'a T: $tr<U>,
+        {
+            type Output = <&'a T as $tr<U>>::Output;
+
+            /// Blocks until the value is there, then applies the operator to a borrow.
+            fn $m(self, rhs: U) -> Self::Output {
+                $tr::$m(SharedLazy::wait(self), rhs)
+            }
+        }
+    )*};
+}
+
+shared_lhs! {
+    Add add; Sub sub; Mul mul; Div div; Rem rem;
+    BitAnd bitand; BitOr bitor; BitXor bitxor; Shl shl; Shr shr;
+}
+
+macro_rules! shared_unary {
+    ($($tr:ident $m:ident;)*) => {$(
+        impl<T: Clone + $tr> $tr for SharedLazy<T> {
+            type Output = <T as $tr>::Output;
+            fn $m(self) -> Self::Output {
+                $tr::$m(SharedLazy::wait(&self).clone())
+            }
+        }
+
+        impl<'a, T> $tr for &'a SharedLazy<T>
+        where
+            &'a T: $tr,
+        {
+            type Output = <&'a T as $tr>::Output;
+            fn $m(self) -> Self::Output {
+                $tr::$m(SharedLazy::wait(self))
+            }
+        }
+    )*};
+}
+
+shared_unary! {
+    Neg neg;
+    Not not;
+}
+
+/// The value-on-the-left impls for a `Copy` primitive and a handle `H` (`Lazy` or
+/// `SharedLazy`): `P op H<P>`, `P op &H<P>`, `&P op H<P>`, `&P op &H<P>`, and
+/// `P op= H<P>` / `P op= &H<P>`. The value is copied out of the handle.
 macro_rules! primitive_rhs {
-    ($tr:ident $m:ident $tra:ident $ma:ident: $($p:ty),*) => {$(
-        impl $tr<Lazy<$p>> for $p {
+    ($h:ident; $tr:ident $m:ident $tra:ident $ma:ident: $($p:ty),*) => {$(
+        impl $tr<$h<$p>> for $p {
             type Output = <$p as $tr>::Output;
-            fn $m(self, rhs: Lazy<$p>) -> Self::Output {
-                $tr::$m(self, Lazy::into_inner(rhs))
+            fn $m(self, rhs: $h<$p>) -> Self::Output {
+                $tr::$m(self, *rhs)
             }
         }
-        impl $tr<&Lazy<$p>> for $p {
+        impl $tr<&$h<$p>> for $p {
             type Output = <$p as $tr>::Output;
-            fn $m(self, rhs: &Lazy<$p>) -> Self::Output {
-                $tr::$m(self, *Lazy::wait(rhs))
+            fn $m(self, rhs: &$h<$p>) -> Self::Output {
+                $tr::$m(self, **rhs)
             }
         }
-        impl $tr<Lazy<$p>> for &$p {
+        impl $tr<$h<$p>> for &$p {
             type Output = <$p as $tr>::Output;
-            fn $m(self, rhs: Lazy<$p>) -> Self::Output {
-                $tr::$m(*self, Lazy::into_inner(rhs))
+            fn $m(self, rhs: $h<$p>) -> Self::Output {
+                $tr::$m(*self, *rhs)
             }
         }
-        impl $tr<&Lazy<$p>> for &$p {
+        impl $tr<&$h<$p>> for &$p {
             type Output = <$p as $tr>::Output;
-            fn $m(self, rhs: &Lazy<$p>) -> Self::Output {
-                $tr::$m(*self, *Lazy::wait(rhs))
+            fn $m(self, rhs: &$h<$p>) -> Self::Output {
+                $tr::$m(*self, **rhs)
             }
         }
-        impl $tra<Lazy<$p>> for $p {
-            fn $ma(&mut self, rhs: Lazy<$p>) {
-                $tra::$ma(self, Lazy::into_inner(rhs));
+        impl $tra<$h<$p>> for $p {
+            fn $ma(&mut self, rhs: $h<$p>) {
+                $tra::$ma(self, *rhs);
             }
         }
-        impl $tra<&Lazy<$p>> for $p {
-            fn $ma(&mut self, rhs: &Lazy<$p>) {
-                $tra::$ma(self, *Lazy::wait(rhs));
+        impl $tra<&$h<$p>> for $p {
+            fn $ma(&mut self, rhs: &$h<$p>) {
+                $tra::$ma(self, **rhs);
             }
         }
     )*};
 }
 
 macro_rules! primitives {
-    (ints: $($i:ty),*; floats: $($f:ty),*) => {
-        primitive_rhs!(Add add AddAssign add_assign: $($i,)* $($f),*);
-        primitive_rhs!(Sub sub SubAssign sub_assign: $($i,)* $($f),*);
-        primitive_rhs!(Mul mul MulAssign mul_assign: $($i,)* $($f),*);
-        primitive_rhs!(Div div DivAssign div_assign: $($i,)* $($f),*);
-        primitive_rhs!(Rem rem RemAssign rem_assign: $($i,)* $($f),*);
-        primitive_rhs!(BitAnd bitand BitAndAssign bitand_assign: $($i,)* bool);
-        primitive_rhs!(BitOr bitor BitOrAssign bitor_assign: $($i,)* bool);
-        primitive_rhs!(BitXor bitxor BitXorAssign bitxor_assign: $($i,)* bool);
-        primitive_rhs!(Shl shl ShlAssign shl_assign: $($i),*);
-        primitive_rhs!(Shr shr ShrAssign shr_assign: $($i),*);
-        $crate::impl_reverse_ops!(@cmp $($i,)* $($f,)* bool, char, (), String);
+    ($h:ident; ints: $($i:ty),*; floats: $($f:ty),*) => {
+        primitive_rhs!($h; Add add AddAssign add_assign: $($i,)* $($f),*);
+        primitive_rhs!($h; Sub sub SubAssign sub_assign: $($i,)* $($f),*);
+        primitive_rhs!($h; Mul mul MulAssign mul_assign: $($i,)* $($f),*);
+        primitive_rhs!($h; Div div DivAssign div_assign: $($i,)* $($f),*);
+        primitive_rhs!($h; Rem rem RemAssign rem_assign: $($i,)* $($f),*);
+        primitive_rhs!($h; BitAnd bitand BitAndAssign bitand_assign: $($i,)* bool);
+        primitive_rhs!($h; BitOr bitor BitOrAssign bitor_assign: $($i,)* bool);
+        primitive_rhs!($h; BitXor bitxor BitXorAssign bitxor_assign: $($i,)* bool);
+        primitive_rhs!($h; Shl shl ShlAssign shl_assign: $($i),*);
+        primitive_rhs!($h; Shr shr ShrAssign shr_assign: $($i),*);
+        reverse_cmp!($h; $($i,)* $($f,)* bool, char, (), String);
     };
 }
 
+/// `P == H<P>` and `P < H<P>` for a handle `H`, through its `Deref`.
+macro_rules! reverse_cmp {
+    ($h:ident; $($p:ty),* $(,)?) => {$(
+        impl PartialEq<$h<$p>> for $p {
+            fn eq(&self, other: &$h<$p>) -> bool {
+                *self == **other
+            }
+        }
+        impl PartialOrd<$h<$p>> for $p {
+            fn partial_cmp(&self, other: &$h<$p>) -> Option<std::cmp::Ordering> {
+                self.partial_cmp(&**other)
+            }
+        }
+    )*};
+}
+
 primitives! {
+    Lazy;
     ints: i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize;
     floats: f32, f64
 }
 
-impl PartialEq<Lazy<String>> for str {
-    fn eq(&self, other: &Lazy<String>) -> bool {
-        *self == **other
-    }
+primitives! {
+    SharedLazy;
+    ints: i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize;
+    floats: f32, f64
 }
 
-impl PartialEq<Lazy<String>> for &str {
-    fn eq(&self, other: &Lazy<String>) -> bool {
-        **self == **other
-    }
+macro_rules! str_eq {
+    ($($h:ident),*) => {$(
+        impl PartialEq<$h<String>> for str {
+            fn eq(&self, other: &$h<String>) -> bool {
+                *self == **other
+            }
+        }
+
+        impl PartialEq<$h<String>> for &str {
+            fn eq(&self, other: &$h<String>) -> bool {
+                **self == **other
+            }
+        }
+    )*};
 }
+
+str_eq!(Lazy, SharedLazy);
 
 /// Implements the value-on-the-left operators and comparisons for your own type, so
 /// that `value op future` and `future op future` work as they do for the primitives.
@@ -245,8 +337,5 @@ macro_rules! impl_reverse_ops {
                 ::core::ops::$tr::$m(self, $crate::Lazy::into_inner(rhs))
             }
         }
-    };
-    (@cmp $($ty:ty),* $(,)?) => {
-        $( $crate::impl_reverse_ops!($ty: PartialEq, PartialOrd); )*
     };
 }

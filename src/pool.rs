@@ -9,7 +9,7 @@ use std::thread::{self, JoinHandle};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::cancel::CancelToken;
-use crate::executor::{Executor, Runnable};
+use crate::executor::{Executor, Home, Runnable};
 use crate::lazy::Lazy;
 use crate::outcome::Outcome;
 use crate::policy::TimeoutPolicy;
@@ -43,7 +43,7 @@ pub struct ThreadPool {
     shared: Arc<Shared>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     /// `None` only while the pool is being shut down.
     queue: Option<Sender<Runnable>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -130,7 +130,7 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::plain(f, true);
+        let (lazy, task) = spawn::plain(f, self.home());
         self.enqueue(task);
         lazy
     }
@@ -153,7 +153,7 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::with_policy(policy, f, true);
+        let (lazy, task) = spawn::with_policy(policy, f, self.home());
         self.enqueue(task);
         lazy
     }
@@ -177,7 +177,7 @@ impl ThreadPool {
         F: FnOnce(CancelToken) -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::cancellable(f, true);
+        let (lazy, task) = spawn::cancellable(f, self.home());
         self.enqueue(task);
         lazy
     }
@@ -201,13 +201,24 @@ impl ThreadPool {
         F: FnOnce(CancelToken) -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::cancellable_with(policy, f, true);
+        let (lazy, task) = spawn::cancellable_with(policy, f, self.home());
         self.enqueue(task);
         lazy
     }
 
+    /// Where this pool's tasks live, for helping and follow-up work.
+    fn home(&self) -> Home {
+        Home::pool(Arc::downgrade(&self.shared))
+    }
+
     fn enqueue(&self, task: Runnable) {
-        if let Some(queue) = &self.shared.queue {
+        self.shared.enqueue(task);
+    }
+}
+
+impl Shared {
+    pub(crate) fn enqueue(&self, task: Runnable) {
+        if let Some(queue) = &self.queue {
             // The workers hold the receivers until the last handle is gone, and a
             // handle is alive here, so the queue is connected.
             let sent = queue.send(task);

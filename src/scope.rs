@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Instant;
 
+use crate::executor::Home;
 use crate::lazy::Lazy;
 use crate::outcome::Outcome;
 use crate::policy::TimeoutPolicy;
@@ -113,7 +114,7 @@ impl<'scope> Scope<'scope, '_> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'static,
     {
-        let (lazy, remote) = new_remote(Core::new(timeout, false, None));
+        let (lazy, remote) = new_remote(Core::new(timeout, Home::thread(), None));
         let publisher = Arc::clone(&remote);
         thread_per_task::start_scoped(self.inner, move || {
             let result = catch_unwind(AssertUnwindSafe(f));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::cancel::{CancelFlag, CancelToken};
-use crate::executor::{Executor, Runnable};
+use crate::executor::{Executor, Home, Runnable};
 use crate::lazy::Lazy;
 use crate::outcome::Outcome;
 use crate::policy::TimeoutPolicy;
@@ -18,12 +18,12 @@ use crate::task::new_task;
 use crate::thread_per_task::ThreadPerTask;
 
 /// A task whose value is `f()`.
-pub(crate) fn plain<F, T>(f: F, helpable: bool) -> (Lazy<T>, Runnable)
+pub(crate) fn plain<F, T>(f: F, home: Home) -> (Lazy<T>, Runnable)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let (lazy, job) = new_task(Core::new(None, helpable, None), f);
+    let (lazy, job) = new_task(Core::new(None, home, None), f);
     (lazy, Runnable::new(job))
 }
 
@@ -36,37 +36,31 @@ fn timeout_of<T>(deadline: Option<Instant>) -> Option<Timeout<Outcome<T>>> {
 }
 
 /// A task whose value is `Outcome::Ready(f())` if on time, `Outcome::Timeout` if not.
-pub(crate) fn with_policy<P, F, T>(policy: P, f: F, helpable: bool) -> (Lazy<Outcome<T>>, Runnable)
+pub(crate) fn with_policy<P, F, T>(policy: P, f: F, home: Home) -> (Lazy<Outcome<T>>, Runnable)
 where
     P: TimeoutPolicy,
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
     let timeout = timeout_of(policy.deadline(Instant::now()));
-    let (lazy, job) = new_task(Core::new(timeout, helpable, None), move || {
-        Outcome::Ready(f())
-    });
+    let (lazy, job) = new_task(Core::new(timeout, home, None), move || Outcome::Ready(f()));
     (lazy, Runnable::new(job))
 }
 
 /// A task handed a token that reports cancellation.
-pub(crate) fn cancellable<F, T>(f: F, helpable: bool) -> (Lazy<T>, Runnable)
+pub(crate) fn cancellable<F, T>(f: F, home: Home) -> (Lazy<T>, Runnable)
 where
     F: FnOnce(CancelToken) -> T + Send + 'static,
     T: Send + 'static,
 {
     let flag = CancelFlag::new();
     let token = CancelToken::new(Arc::clone(&flag), None);
-    let (lazy, job) = new_task(Core::new(None, helpable, Some(flag)), move || f(token));
+    let (lazy, job) = new_task(Core::new(None, home, Some(flag)), move || f(token));
     (lazy, Runnable::new(job))
 }
 
 /// A cancellable task under a timeout policy; the token also reports the deadline.
-pub(crate) fn cancellable_with<P, F, T>(
-    policy: P,
-    f: F,
-    helpable: bool,
-) -> (Lazy<Outcome<T>>, Runnable)
+pub(crate) fn cancellable_with<P, F, T>(policy: P, f: F, home: Home) -> (Lazy<Outcome<T>>, Runnable)
 where
     P: TimeoutPolicy,
     F: FnOnce(CancelToken) -> T + Send + 'static,
@@ -75,7 +69,7 @@ where
     let deadline = policy.deadline(Instant::now());
     let flag = CancelFlag::new();
     let token = CancelToken::new(Arc::clone(&flag), deadline);
-    let core = Core::new(timeout_of(deadline), helpable, Some(flag));
+    let core = Core::new(timeout_of(deadline), home, Some(flag));
     let (lazy, job) = new_task(core, move || Outcome::Ready(f(token)));
     (lazy, Runnable::new(job))
 }
@@ -160,7 +154,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    submit(&ThreadPerTask, plain(f, false))
+    submit(&ThreadPerTask, plain(f, Home::thread()))
 }
 
 /// Runs `f` on a new background thread under a timeout policy; the future's value is
@@ -216,7 +210,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    submit(&ThreadPerTask, with_policy(policy, f, false))
+    submit(&ThreadPerTask, with_policy(policy, f, Home::thread()))
 }
 
 /// Runs `f` on `executor` and returns its future at once.
@@ -260,7 +254,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    submit(executor, plain(f, executor.allows_helping()))
+    submit(executor, plain(f, Home::executor(executor)))
 }
 
 /// Runs `f` on `executor` under a timeout policy (see [`spawn_lazy_with`]).
@@ -311,7 +305,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    submit(executor, with_policy(policy, f, executor.allows_helping()))
+    submit(executor, with_policy(policy, f, Home::executor(executor)))
 }
 
 /// Runs `f` on a new background thread, handing it a [`CancelToken`] that reports
@@ -400,7 +394,7 @@ where
     F: FnOnce(CancelToken) -> T + Send + 'static,
     T: Send + 'static,
 {
-    expect_accepted(submit(executor, cancellable(f, executor.allows_helping())))
+    expect_accepted(submit(executor, cancellable(f, Home::executor(executor))))
 }
 
 /// Runs a cancellable task under a timeout policy (see
@@ -428,6 +422,6 @@ where
     F: FnOnce(CancelToken) -> T + Send + 'static,
     T: Send + 'static,
 {
-    let task = cancellable_with(policy, f, executor.allows_helping());
+    let task = cancellable_with(policy, f, Home::executor(executor));
     expect_accepted(submit(executor, task))
 }

@@ -7,11 +7,13 @@
 //! sides take the lock (see `docs/design.md`). The resolved fast path never comes here:
 //! the reader's handle caches the value in its own `OnceCell`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Instant;
 
 use crate::cancel::CancelFlag;
+use crate::executor::Home;
 use crate::panic::panic_message;
 
 /// What a task left behind: its value or its panic payload.
@@ -35,7 +37,32 @@ struct Inner<T> {
     /// Readers asleep on the condvar; the task signals only if there are any, so a
     /// future nobody waits on costs no system call to complete.
     sleepers: u32,
+    /// Callbacks to run once the outcome is decided (continuations, combinators,
+    /// async wakers). Boxed so that a future nobody watches pays one word, not the
+    /// three of a `Vec` (most futures are never watched; see `docs/performance.md`).
+    #[allow(clippy::box_collection)]
+    watchers: Option<Box<Vec<Watcher>>>,
 }
+
+/// A callback run once, on the thread that decides the outcome, after the lock is
+/// released.
+pub(crate) type Callback = Box<dyn FnOnce() + Send>;
+
+struct Watcher {
+    id: u64,
+    callback: Callback,
+}
+
+/// Runs callbacks taken from a decided state, outside the lock.
+#[allow(clippy::box_collection)] // the field's type, see `Inner::watchers`
+fn fire(watchers: Option<Box<Vec<Watcher>>>) {
+    for w in watchers.into_iter().flat_map(|b| *b) {
+        (w.callback)();
+    }
+}
+
+/// Identifies a registered watcher, to remove it.
+static NEXT_WATCHER: AtomicU64 = AtomicU64::new(1);
 
 /// When a future's outcome becomes a timeout, and the value a reader sees then.
 pub(crate) struct Timeout<T> {
@@ -57,9 +84,8 @@ pub(crate) struct Core<T> {
     inner: Mutex<Inner<T>>,
     cond: Condvar,
     timeout: Option<Timeout<T>>,
-    /// Whether a reader that would wait without a limit may run the task itself if
-    /// no thread has started it (work-helping; see `Lazy::wait`).
-    helpable: bool,
+    /// Where the task runs: whether readers may help, and where follow-up work goes.
+    home: Home,
     /// The cancellation flag of a cancellable task, shared with its token.
     cancel: Option<Arc<CancelFlag>>,
 }
@@ -67,17 +93,18 @@ pub(crate) struct Core<T> {
 impl<T> Core<T> {
     pub(crate) fn new(
         timeout: Option<Timeout<T>>,
-        helpable: bool,
+        home: Home,
         cancel: Option<Arc<CancelFlag>>,
     ) -> Self {
         Core {
             inner: Mutex::new(Inner {
                 slot: Slot::Pending,
                 sleepers: 0,
+                watchers: None,
             }),
             cond: Condvar::new(),
             timeout,
-            helpable,
+            home,
             cancel,
         }
     }
@@ -86,7 +113,12 @@ impl<T> Core<T> {
     /// executor allows it and the future has no deadline (a reader running the task
     /// could not be released at a deadline).
     pub(crate) fn may_help(&self) -> bool {
-        self.helpable && self.timeout.is_none()
+        self.home.helpable() && self.timeout.is_none()
+    }
+
+    /// Where follow-up work of this future runs.
+    pub(crate) fn home(&self) -> &Home {
+        &self.home
     }
 
     /// Asks a cancellable task to stop (no effect on others, or once it has finished).
@@ -124,10 +156,12 @@ impl<T> Core<T> {
             }
         }
         let wake = inner.sleepers > 0;
+        let watchers = inner.watchers.take();
         drop(inner);
         if wake {
             self.cond.notify_all();
         }
+        fire(watchers);
     }
 
     /// Decides the timeout if the deadline has passed. Returns whether the outcome
@@ -148,7 +182,55 @@ impl<T> Core<T> {
     /// Never blocks: whether the outcome is decided (deciding a passed deadline).
     pub(crate) fn poll(&self) -> bool {
         let mut inner = self.lock();
-        self.settle(&mut inner, Instant::now)
+        let decided = self.settle(&mut inner, Instant::now);
+        if decided {
+            Self::release_decided(inner);
+        }
+        decided
+    }
+
+    /// After a reader found the outcome decided: if that reader decided a timeout,
+    /// the watchers are still registered; run them, outside the lock. (Other sleepers
+    /// need no signal: each sleeps with a limit no later than the same deadline.)
+    fn release_decided(mut inner: MutexGuard<'_, Inner<T>>) {
+        let watchers = inner.watchers.take();
+        drop(inner);
+        fire(watchers);
+    }
+
+    /// Registers `callback` to run once the outcome is decided, on the deciding
+    /// thread; or gives it back if the outcome is already decided (checked and
+    /// registered under one lock, so no decision is missed).
+    pub(crate) fn watch(&self, callback: Callback) -> Result<u64, Callback> {
+        let mut inner = self.lock();
+        if self.settle(&mut inner, Instant::now) {
+            Self::release_decided(inner);
+            return Err(callback);
+        }
+        // ORDERING: Relaxed: ids only need to be unique.
+        let id = NEXT_WATCHER.fetch_add(1, Ordering::Relaxed);
+        inner
+            .watchers
+            .get_or_insert_with(Box::default)
+            .push(Watcher { id, callback });
+        Ok(id)
+    }
+
+    /// Removes a watcher that has not run; returns whether it was still registered.
+    /// Its callback is dropped outside the lock.
+    pub(crate) fn unwatch(&self, id: u64) -> bool {
+        let mut inner = self.lock();
+        let removed = inner.watchers.as_mut().and_then(|list| {
+            let at = list.iter().position(|w| w.id == id)?;
+            Some(list.swap_remove(at))
+        });
+        drop(inner);
+        removed.is_some()
+    }
+
+    /// The deadline of a future spawned with a timeout policy.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.timeout.as_ref().map(|t| t.at)
     }
 
     /// Blocks until the outcome is decided, or until `until` passes (`None`: no limit).
@@ -161,6 +243,7 @@ impl<T> Core<T> {
         loop {
             let now = Instant::now();
             if self.settle(&mut inner, || now) {
+                Self::release_decided(inner);
                 return Waited::Resolved;
             }
             if until.is_some_and(|u| now >= u) {

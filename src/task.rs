@@ -7,12 +7,19 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::executor::Runnable;
 use crate::lazy::Lazy;
-use crate::state::Core;
+use crate::state::{Callback, Core};
+
+/// A future's state seen without its value type: what the deadline timer needs.
+pub(crate) trait Settle: Send + Sync {
+    /// Decides the outcome if the deadline has passed (running the watchers).
+    fn settle(&self);
+}
 
 /// What a handle needs from its task: the shared state, and a way to run the task on
 /// the reader's own thread if nobody has started it (work-helping).
-pub(crate) trait Source<T>: Send + Sync {
+pub(crate) trait Source<T>: Settle {
     fn core(&self) -> &Core<T>;
 
     /// Runs the task here if no thread has claimed it yet; does nothing otherwise.
@@ -48,6 +55,16 @@ where
         job: Mutex::new(Some(f)),
     });
     (Lazy::from_source(task.clone()), task)
+}
+
+impl<T, F> Settle for Task<T, F>
+where
+    T: Send,
+    F: FnOnce() -> T + Send,
+{
+    fn settle(&self) {
+        self.core.poll();
+    }
 }
 
 impl<T, F> Source<T> for Task<T, F>
@@ -116,6 +133,12 @@ pub(crate) fn new_remote<T: Send + 'static>(core: Core<T>) -> (Lazy<T>, Arc<Remo
     (Lazy::from_source(remote.clone()), remote)
 }
 
+impl<T: Send> Settle for Remote<T> {
+    fn settle(&self) {
+        self.core.poll();
+    }
+}
+
 impl<T: Send> Source<T> for Remote<T> {
     fn core(&self) -> &Core<T> {
         &self.core
@@ -123,4 +146,65 @@ impl<T: Send> Source<T> for Remote<T> {
 
     /// Nothing to run here: the closure lives on its own thread.
     fn run_here(&self) {}
+}
+
+/// A job that runs one callback: follow-up work handed to an executor.
+struct Once(Mutex<Option<Callback>>);
+
+impl Job for Once {
+    fn run(&self) {
+        let claimed = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(callback) = claimed {
+            callback();
+        }
+    }
+
+    /// Follow-up work publishes to its own future; if it is dropped unrun, that future
+    /// is failed by the callback's owner, so nothing more to do here.
+    fn abandon(&self) {
+        let claimed = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        drop(claimed);
+    }
+}
+
+/// Wraps a callback as a task for an executor.
+pub(crate) fn runnable(callback: Callback) -> Runnable {
+    Runnable::new(Arc::new(Once(Mutex::new(Some(callback)))))
+}
+
+/// The right to publish a downstream future's result (a continuation or a
+/// combinator). Publishing consumes it; dropping it unpublished (follow-up work that
+/// could not run) fails the future with a panic naming the problem, so its readers
+/// never wait forever.
+pub(crate) struct Publisher<T: Send + 'static> {
+    remote: Option<Arc<Remote<T>>>,
+}
+
+impl<T: Send + 'static> Publisher<T> {
+    /// A new downstream future and the right to publish its result.
+    pub(crate) fn new(core: Core<T>) -> (Lazy<T>, Publisher<T>) {
+        let (lazy, remote) = new_remote(core);
+        (
+            lazy,
+            Publisher {
+                remote: Some(remote),
+            },
+        )
+    }
+
+    pub(crate) fn publish(mut self, result: crate::state::TaskResult<T>) {
+        if let Some(remote) = self.remote.take() {
+            remote.core().publish(result);
+        }
+    }
+}
+
+impl<T: Send + 'static> Drop for Publisher<T> {
+    fn drop(&mut self) {
+        if let Some(remote) = self.remote.take() {
+            remote.core().publish(Err(Box::new(
+                "the follow-up work of a future was dropped without running",
+            )));
+        }
+    }
 }

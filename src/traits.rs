@@ -35,9 +35,9 @@ impl<T: fmt::Debug> fmt::Debug for Lazy<T> {
 }
 
 /// Formatting traits that block for the value and format it as the value would.
-macro_rules! forward_fmt {
-    ($($tr:ident),*) => {$(
-        impl<T: fmt::$tr> fmt::$tr for Lazy<T> {
+macro_rules! forward_fmt_for {
+    ($handle:ident: $($tr:ident),*) => {$(
+        impl<T: fmt::$tr> fmt::$tr for $handle<T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::$tr::fmt(&**self, f)
             }
@@ -45,7 +45,7 @@ macro_rules! forward_fmt {
     )*};
 }
 
-forward_fmt!(Binary, Octal, LowerHex, UpperHex, LowerExp, UpperExp);
+forward_fmt_for!(Lazy: Binary, Octal, LowerHex, UpperHex, LowerExp, UpperExp);
 
 impl<T: fmt::Display> fmt::Display for Lazy<T> {
     /// Blocks until the value is there, then formats it exactly as the value would
@@ -175,5 +175,67 @@ where
     /// ```
     fn into_iter(self) -> Self::IntoIter {
         Lazy::wait(self).into_iter()
+    }
+}
+
+/// The same forwarding for the shared handle, with the same semantics as `Lazy`'s
+/// (each impl blocks until the value is there).
+mod shared {
+    use super::*;
+    use crate::shared::SharedLazy;
+
+    forward_fmt_for!(SharedLazy: Display, Binary, Octal, LowerHex, UpperHex, LowerExp, UpperExp);
+
+    impl<T: PartialEq<U>, U: ?Sized> PartialEq<U> for SharedLazy<T> {
+        fn eq(&self, other: &U) -> bool {
+            **self == *other
+        }
+    }
+
+    impl<T: PartialOrd<U>, U: ?Sized> PartialOrd<U> for SharedLazy<T> {
+        fn partial_cmp(&self, other: &U) -> Option<Ordering> {
+            (**self).partial_cmp(other)
+        }
+    }
+
+    impl<T> Eq for SharedLazy<T> where T: Eq + PartialEq<SharedLazy<T>> {}
+
+    impl<T> Ord for SharedLazy<T>
+    where
+        T: Ord + PartialEq<SharedLazy<T>> + PartialOrd<SharedLazy<T>>,
+    {
+        fn cmp(&self, other: &Self) -> Ordering {
+            (**self).cmp(&**other)
+        }
+    }
+
+    impl<T: Hash> Hash for SharedLazy<T> {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            (**self).hash(state);
+        }
+    }
+
+    impl<T> AsRef<T> for SharedLazy<T> {
+        fn as_ref(&self) -> &T {
+            self
+        }
+    }
+
+    impl<T> Borrow<T> for SharedLazy<T> {
+        fn borrow(&self) -> &T {
+            self
+        }
+    }
+
+    impl<'a, T> IntoIterator for &'a SharedLazy<T>
+    where
+        &'a T: IntoIterator,
+    {
+        type Item = <&'a T as IntoIterator>::Item;
+        type IntoIter = <&'a T as IntoIterator>::IntoIter;
+
+        fn into_iter(self) -> Self::IntoIter {
+            SharedLazy::wait(self).into_iter()
+        }
     }
 }

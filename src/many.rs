@@ -1,0 +1,401 @@
+//! Many futures at once: `Lazy::all`, `first_ready` and `as_completed`.
+//!
+//! None of these polls or parks a thread per future: each registers a callback on
+//! every future it waits for, and a callback wakes one shared waiter.
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::lazy::{IfDecided, Lazy};
+use crate::outcome::Outcome;
+use crate::policy::TimeoutPolicy;
+use crate::state::{Core, Timeout};
+use crate::task::Publisher;
+
+/// What `all` has gathered so far.
+struct Gather<T: Send + 'static, V: Send + 'static> {
+    values: Vec<Option<T>>,
+    left: usize,
+    out: Option<Publisher<V>>,
+    wrap: fn(Vec<T>) -> V,
+}
+
+impl<T: Send + 'static, V: Send + 'static> Gather<T, V> {
+    /// Records input `i`'s result; publishes once all are in, or at the first panic.
+    fn record(this: &Mutex<Self>, i: usize, result: thread::Result<T>) {
+        let mut g = this.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(out) = g.out.take() else {
+            return; // already published (an earlier panic): this value is dropped
+        };
+        match result {
+            Err(payload) => {
+                drop(g);
+                out.publish(Err(payload));
+            }
+            Ok(value) => {
+                g.values[i] = Some(value);
+                g.left -= 1;
+                if g.left > 0 {
+                    g.out = Some(out);
+                    return;
+                }
+                let values = std::mem::take(&mut g.values)
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let wrap = g.wrap;
+                drop(g);
+                out.publish(Ok(wrap(values)));
+            }
+        }
+    }
+}
+
+/// Gathers every input's value, in order, into one future.
+fn gather<T, V>(inputs: Vec<Lazy<T>>, out: Publisher<V>, wrap: fn(Vec<T>) -> V)
+where
+    T: Send + 'static,
+    V: Send + 'static,
+{
+    let n = inputs.len();
+    if n == 0 {
+        out.publish(Ok(wrap(Vec::new())));
+        return;
+    }
+    let gathered = Arc::new(Mutex::new(Gather {
+        values: (0..n).map(|_| None).collect(),
+        left: n,
+        out: Some(out),
+        wrap,
+    }));
+    for (i, input) in inputs.into_iter().enumerate() {
+        let gathered = Arc::clone(&gathered);
+        Lazy::when_done(
+            input,
+            move |r| Gather::record(&gathered, i, r),
+            IfDecided::RunHere,
+        );
+    }
+}
+
+impl<T: Send + 'static> Lazy<T> {
+    /// A future of every input's value, in the inputs' order. It resolves when the last
+    /// input does, or panics as soon as one input panics (with that input's payload;
+    /// the other values are dropped when they arrive). No thread waits in between.
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy};
+    ///
+    /// let parts = (1..=4).map(|i| spawn_lazy(move || i * 10));
+    /// let all = Lazy::all(parts);
+    /// assert_eq!(*all, [10, 20, 30, 40]);
+    /// ```
+    pub fn all<I>(futures: I) -> Lazy<Vec<T>>
+    where
+        I: IntoIterator<Item = Lazy<T>>,
+    {
+        let inputs: Vec<Lazy<T>> = futures.into_iter().collect();
+        let home = inputs.first().map(Lazy::home).unwrap_or_default();
+        let (lazy, out) = Publisher::new(Core::new(None, home.follower(), None));
+        gather(inputs, out, |v| v);
+        lazy
+    }
+
+    /// Like [`Lazy::all`], under one deadline for the whole group, measured from now:
+    /// `Outcome::Ready` with every value if all arrived by the deadline,
+    /// `Outcome::Timeout` otherwise (readers are released at the deadline).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{spawn_lazy, Deadline, Lazy, Outcome};
+    ///
+    /// let quick = Lazy::all_with(Deadline::after(Duration::from_secs(30)), [spawn_lazy(|| 1), spawn_lazy(|| 2)]);
+    /// assert_eq!(*quick, Outcome::Ready(vec![1, 2]));
+    ///
+    /// let slow = spawn_lazy(|| { std::thread::sleep(Duration::from_millis(300)); 3 });
+    /// let late = Lazy::all_with(Deadline::after(Duration::from_millis(10)), [spawn_lazy(|| 1), slow]);
+    /// assert_eq!(*late, Outcome::Timeout);
+    /// ```
+    pub fn all_with<P, I>(policy: P, futures: I) -> Lazy<Outcome<Vec<T>>>
+    where
+        P: TimeoutPolicy,
+        I: IntoIterator<Item = Lazy<T>>,
+    {
+        let deadline = policy.deadline(Instant::now());
+        let inputs: Vec<Lazy<T>> = futures.into_iter().collect();
+        let home = inputs.first().map(Lazy::home).unwrap_or_default();
+        let timeout = deadline.map(|at| Timeout {
+            at,
+            value: || Outcome::Timeout,
+        });
+        let (lazy, out) = Publisher::new(Core::new(timeout, home.follower(), None));
+        gather(inputs, out, Outcome::Ready);
+        lazy
+    }
+}
+
+/// The index of the first future whose outcome is decided, or `None` if `until`
+/// passes first. Helps (runs an unstarted pool task here) rather than sleep.
+fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>) -> Option<usize> {
+    if let Some(i) = futures.iter().position(Lazy::is_ready) {
+        return Some(i);
+    }
+    if until.is_none() {
+        if let Some(i) = futures.iter().position(Lazy::help) {
+            return Some(i);
+        }
+    }
+    let waiter = Arc::new((Mutex::new(None::<usize>), Condvar::new()));
+    let mut ids = Vec::with_capacity(futures.len());
+    for (i, future) in futures.iter().enumerate() {
+        let w = Arc::clone(&waiter);
+        let signal = move || {
+            let mut first = w.0.lock().unwrap_or_else(PoisonError::into_inner);
+            first.get_or_insert(i);
+            w.1.notify_all();
+        };
+        match Lazy::watch(future, Box::new(signal)) {
+            Ok(id) => ids.push((i, id)),
+            Err(signal) => {
+                signal();
+                break;
+            }
+        }
+    }
+    // Wake at the caller's limit, or at the earliest deadline among the futures (a
+    // timeout is decided by whoever looks, so look then).
+    let earliest = futures.iter().filter_map(Lazy::deadline).min();
+    let (lock, cond) = &*waiter;
+    let mut first = lock.lock().unwrap_or_else(PoisonError::into_inner);
+    let found = loop {
+        if let Some(i) = *first {
+            break Some(i);
+        }
+        let now = Instant::now();
+        if until.is_some_and(|u| now >= u) {
+            break None;
+        }
+        let wake = [until, earliest.filter(|&e| e > now)]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(at) = wake else {
+            first = cond.wait(first).unwrap_or_else(PoisonError::into_inner);
+            continue;
+        };
+        let (guard, timed_out) = cond
+            .wait_timeout(first, at.saturating_duration_since(now))
+            .unwrap_or_else(PoisonError::into_inner);
+        first = guard;
+        if timed_out.timed_out() && first.is_none() {
+            // Decide any passed deadline (outside our lock: the watchers take it).
+            drop(first);
+            let decided = futures.iter().position(Lazy::is_ready);
+            first = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(i) = decided {
+                break Some(first.unwrap_or(i));
+            }
+        }
+    };
+    drop(first);
+    for (i, id) in ids {
+        Lazy::unwatch(&futures[i], id);
+    }
+    found
+}
+
+/// Blocks until the first of `futures` is ready and returns its index and value.
+///
+/// A future counts as ready once its outcome is decided: its value is there, its
+/// deadline has passed (the value is then `Outcome::Timeout`), or it panicked (then
+/// reading it panics, as any access would). No thread per future and no polling: each
+/// future gets a callback that wakes this one waiter.
+///
+/// # Panics
+///
+/// If `futures` is empty, or the first ready future panicked.
+///
+/// ```
+/// use std::time::Duration;
+/// use transparent_future::{first_ready, spawn_lazy};
+///
+/// let mirrors = [
+///     spawn_lazy(|| { std::thread::sleep(Duration::from_millis(500)); "slow mirror" }),
+///     spawn_lazy(|| { std::thread::sleep(Duration::from_millis(10)); "fast mirror" }),
+/// ];
+/// let (i, winner) = first_ready(&mirrors);
+/// assert_eq!((i, *winner), (1, "fast mirror"));
+/// ```
+#[track_caller]
+pub fn first_ready<T: Send + 'static>(futures: &[Lazy<T>]) -> (usize, &T) {
+    assert!(!futures.is_empty(), "first_ready: no futures to wait for");
+    match first_decided(futures, None) {
+        Some(i) => (i, Lazy::wait(&futures[i])),
+        None => unreachable!("transparent_future: an unlimited wait gave up"),
+    }
+}
+
+/// Like [`first_ready`], but gives up at `deadline`: `None` if no future is ready by
+/// then (the futures stay pending). An empty slice waits until the deadline.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use transparent_future::{first_ready_deadline, spawn_lazy};
+///
+/// let slow = [spawn_lazy(|| { std::thread::sleep(Duration::from_millis(300)); 1 })];
+/// let soon = Instant::now() + Duration::from_millis(10);
+/// assert_eq!(first_ready_deadline(&slow, soon), None);
+/// ```
+pub fn first_ready_deadline<T: Send + 'static>(
+    futures: &[Lazy<T>],
+    deadline: Instant,
+) -> Option<(usize, &T)> {
+    if futures.is_empty() {
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+        return None;
+    }
+    first_decided(futures, Some(deadline)).map(|i| (i, Lazy::wait(&futures[i])))
+}
+
+/// Like [`first_ready_deadline`], with the deadline given by a [`TimeoutPolicy`]
+/// measured from now (`Deadline::after(d)`: at most `d`; a policy with no deadline
+/// waits as long as [`first_ready`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use transparent_future::{first_ready_with, spawn_lazy, Deadline};
+///
+/// let futures = [spawn_lazy(|| 5)];
+/// assert_eq!(first_ready_with(&futures, Deadline::after(Duration::from_secs(30))), Some((0, &5)));
+/// ```
+pub fn first_ready_with<T: Send + 'static, P: TimeoutPolicy>(
+    futures: &[Lazy<T>],
+    policy: P,
+) -> Option<(usize, &T)> {
+    match policy.deadline(Instant::now()) {
+        Some(deadline) => first_ready_deadline(futures, deadline),
+        None if futures.is_empty() => None,
+        None => Some(first_ready(futures)),
+    }
+}
+
+/// Yields futures as they complete, as Python's `concurrent.futures.as_completed`
+/// does: each item is `(index, future)` with the future's outcome decided, so reading
+/// it does not block (it panics if the task panicked).
+///
+/// ```
+/// use std::time::Duration;
+/// use transparent_future::{as_completed, spawn_lazy};
+///
+/// let futures = [300, 10, 150].map(|ms| spawn_lazy(move || {
+///     std::thread::sleep(Duration::from_millis(ms));
+///     ms
+/// }));
+/// let order: Vec<u64> = as_completed(futures).map(|(_, f)| *f).collect();
+/// assert_eq!(order, [10, 150, 300]);
+/// ```
+pub fn as_completed<T, I>(futures: I) -> AsCompleted<T>
+where
+    T: Send + 'static,
+    I: IntoIterator<Item = Lazy<T>>,
+{
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let futures: Vec<Option<Lazy<T>>> = futures.into_iter().map(Some).collect();
+    for (i, future) in futures.iter().enumerate() {
+        if let Some(future) = future {
+            let tx: Sender<usize> = tx.clone();
+            let signal = move || {
+                let _ = tx.send(i); // the iterator may be gone: nobody to tell
+            };
+            if let Err(signal) = Lazy::watch(future, Box::new(signal)) {
+                signal();
+            }
+        }
+    }
+    AsCompleted {
+        left: futures.len(),
+        futures,
+        done: rx,
+    }
+}
+
+/// The iterator of [`as_completed`].
+///
+/// ```
+/// use transparent_future::{as_completed, spawn_lazy, AsCompleted};
+///
+/// let it: AsCompleted<i32> = as_completed([spawn_lazy(|| 1)]);
+/// assert_eq!(it.len(), 1);
+/// ```
+pub struct AsCompleted<T: Send + 'static> {
+    futures: Vec<Option<Lazy<T>>>,
+    left: usize,
+    done: Receiver<usize>,
+}
+
+impl<T: Send + 'static> AsCompleted<T> {
+    fn take(&mut self, i: usize) -> Option<(usize, Lazy<T>)> {
+        let future = self.futures.get_mut(i)?.take()?;
+        self.left -= 1;
+        Some((i, future))
+    }
+
+    /// The earliest deadline among the futures not yet yielded.
+    fn earliest_deadline(&self) -> Option<Instant> {
+        self.futures
+            .iter()
+            .flatten()
+            .filter_map(Lazy::deadline)
+            .min()
+    }
+}
+
+impl<T: Send + 'static> Iterator for AsCompleted<T> {
+    type Item = (usize, Lazy<T>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.left > 0 {
+            if let Ok(i) = self.done.try_recv() {
+                return self.take(i);
+            }
+            // Nothing finished yet: run an unstarted pool task here rather than sleep.
+            if self.futures.iter().flatten().any(Lazy::help) {
+                continue;
+            }
+            let received = match self.earliest_deadline() {
+                Some(at) => self.done.recv_deadline(at),
+                None => self.done.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match received {
+                Ok(i) => return self.take(i),
+                // A deadline passed: looking decides it, and its watcher then signals.
+                Err(RecvTimeoutError::Timeout) => {
+                    self.futures.iter().flatten().for_each(|f| {
+                        Lazy::is_ready(f);
+                    });
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    unreachable!("transparent_future: as_completed lost its futures")
+                }
+            }
+        }
+        None
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<T: Send + 'static> ExactSizeIterator for AsCompleted<T> {}
+
+impl<T: Send + 'static> std::fmt::Debug for AsCompleted<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("left", &self.left)
+            .finish()
+    }
+}

@@ -1,0 +1,197 @@
+//! [`SharedLazy<T>`]: a cheap-to-clone handle to one future's value.
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::lazy::{Lazy, Peek};
+
+/// A future many owners can hold: each clone is transparent like [`Lazy`], all clones
+/// see the same value (computed once), a panic in the task reaches every clone, and the
+/// value lives until the last clone is dropped.
+///
+/// Create one with [`Lazy::share`]. A clone costs a reference-count increment; an
+/// access to the resolved value costs one pointer hop more than a `Lazy`'s.
+///
+/// ```
+/// use transparent_future::{spawn_lazy, Lazy};
+///
+/// let config = Lazy::share(spawn_lazy(|| vec!["verbose", "color"]));
+/// let workers: Vec<_> = (0..4)
+///     .map(|i| {
+///         let config = config.clone();
+///         std::thread::spawn(move || config.len() + i)
+///     })
+///     .collect();
+/// let sum: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+/// assert_eq!(sum, 2 * 4 + 6);
+/// ```
+pub struct SharedLazy<T> {
+    inner: Arc<Lazy<T>>,
+}
+
+impl<T> Lazy<T> {
+    /// Turns this future into a [`SharedLazy`] whose clones share its value.
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy};
+    ///
+    /// let a = Lazy::share(spawn_lazy(|| String::from("once")));
+    /// let b = a.clone();
+    /// assert_eq!(*a, "once");
+    /// assert_eq!(*b, "once");
+    /// ```
+    pub fn share(this: Self) -> SharedLazy<T> {
+        SharedLazy {
+            inner: Arc::new(this),
+        }
+    }
+}
+
+impl<T> SharedLazy<T> {
+    /// Blocks until the value is there and returns it (see [`Lazy::wait`]).
+    ///
+    /// ```
+    /// let s = transparent_future::Lazy::share(transparent_future::spawn_lazy(|| 3));
+    /// assert_eq!(*transparent_future::SharedLazy::wait(&s), 3);
+    /// ```
+    #[inline]
+    pub fn wait(this: &Self) -> &T {
+        Lazy::wait(&this.inner)
+    }
+
+    /// The value if it is there now; never waits (see [`Lazy::try_get`]).
+    ///
+    /// ```
+    /// use transparent_future::{Lazy, SharedLazy};
+    /// let s = Lazy::share(Lazy::ready(1));
+    /// assert_eq!(SharedLazy::try_get(&s), Some(&1));
+    /// ```
+    pub fn try_get(this: &Self) -> Option<&T> {
+        Lazy::try_get(&this.inner)
+    }
+
+    /// Whether an access would return without waiting (see [`Lazy::is_ready`]).
+    ///
+    /// ```
+    /// use transparent_future::{Lazy, SharedLazy};
+    /// assert!(SharedLazy::is_ready(&Lazy::share(Lazy::ready(1))));
+    /// ```
+    pub fn is_ready(this: &Self) -> bool {
+        Lazy::is_ready(&this.inner)
+    }
+
+    /// Waits at most `timeout` (see [`Lazy::wait_timeout`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{spawn_lazy, Lazy, SharedLazy};
+    /// let s = Lazy::share(spawn_lazy(|| 1));
+    /// assert_eq!(SharedLazy::wait_timeout(&s, Duration::from_secs(30)), Some(&1));
+    /// ```
+    pub fn wait_timeout(this: &Self, timeout: Duration) -> Option<&T> {
+        Lazy::wait_timeout(&this.inner, timeout)
+    }
+
+    /// Waits until `deadline` (see [`Lazy::wait_deadline`]).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use transparent_future::{spawn_lazy, Lazy, SharedLazy};
+    /// let s = Lazy::share(spawn_lazy(|| 1));
+    /// let at = Instant::now() + Duration::from_secs(30);
+    /// assert_eq!(SharedLazy::wait_deadline(&s, at), Some(&1));
+    /// ```
+    pub fn wait_deadline(this: &Self, deadline: Instant) -> Option<&T> {
+        Lazy::wait_deadline(&this.inner, deadline)
+    }
+
+    /// The shared future itself, for the functions that take a `&Lazy<T>`.
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy, SharedLazy};
+    /// let s = Lazy::share(spawn_lazy(|| 1));
+    /// assert!(Lazy::wait_timeout(SharedLazy::as_lazy(&s), std::time::Duration::from_secs(30)).is_some());
+    /// ```
+    pub fn as_lazy(this: &Self) -> &Lazy<T> {
+        &this.inner
+    }
+
+    /// Whether two handles share the same future.
+    ///
+    /// ```
+    /// use transparent_future::{Lazy, SharedLazy};
+    /// let a = Lazy::share(Lazy::ready(1));
+    /// let b = a.clone();
+    /// assert!(SharedLazy::ptr_eq(&a, &b));
+    /// assert!(!SharedLazy::ptr_eq(&a, &Lazy::share(Lazy::ready(1))));
+    /// ```
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        Arc::ptr_eq(&this.inner, &other.inner)
+    }
+
+    /// How many handles share this future.
+    ///
+    /// ```
+    /// use transparent_future::{Lazy, SharedLazy};
+    /// let a = Lazy::share(Lazy::ready(1));
+    /// let b = a.clone();
+    /// assert_eq!(SharedLazy::handles(&b), 2);
+    /// ```
+    pub fn handles(this: &Self) -> usize {
+        Arc::strong_count(&this.inner)
+    }
+
+    /// The future back, if this is the only handle; otherwise the handle itself.
+    ///
+    /// ```
+    /// use transparent_future::{Lazy, SharedLazy};
+    /// let a = Lazy::share(Lazy::ready(1));
+    /// let only = SharedLazy::try_unwrap(a).unwrap();
+    /// assert_eq!(Lazy::into_inner(only), 1);
+    /// ```
+    pub fn try_unwrap(this: Self) -> Result<Lazy<T>, Self> {
+        Arc::try_unwrap(this.inner).map_err(|inner| SharedLazy { inner })
+    }
+}
+
+impl<T> Clone for SharedLazy<T> {
+    /// Another handle to the same future: a reference-count increment.
+    fn clone(&self) -> Self {
+        SharedLazy {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T> Deref for SharedLazy<T> {
+    type Target = T;
+
+    /// Blocks on the first access until the value is there.
+    #[inline]
+    fn deref(&self) -> &T {
+        Lazy::wait(&self.inner)
+    }
+}
+
+impl<T> From<Lazy<T>> for SharedLazy<T> {
+    /// The same as [`Lazy::share`].
+    fn from(lazy: Lazy<T>) -> Self {
+        Lazy::share(lazy)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for SharedLazy<T> {
+    /// Never blocks: `SharedLazy(value)`, `SharedLazy(<pending>)` or
+    /// `SharedLazy(<panicked>)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_tuple("SharedLazy");
+        match Lazy::peek(&self.inner) {
+            Peek::Ready(value) => d.field(value),
+            Peek::Pending => d.field(&format_args!("<pending>")),
+            Peek::Panicked => d.field(&format_args!("<panicked>")),
+        };
+        d.finish()
+    }
+}

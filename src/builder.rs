@@ -4,7 +4,7 @@ use std::io;
 use std::thread;
 
 use crate::cancel::CancelToken;
-use crate::executor::{Home, Runnable};
+use crate::executor::{Placement, Runnable};
 use crate::lazy::Lazy;
 use crate::outcome::Outcome;
 use crate::policy::TimeoutPolicy;
@@ -102,7 +102,7 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::plain(f, Home::thread());
+        let (lazy, task) = spawn::plain(f, Placement::thread());
         self.start(task)?;
         Ok(lazy)
     }
@@ -129,7 +129,7 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::with_policy(policy, f, Home::thread());
+        let (lazy, task) = spawn::with_policy(policy, f, Placement::thread());
         self.start(task)?;
         Ok(lazy)
     }
@@ -156,7 +156,7 @@ impl Builder {
         F: FnOnce(CancelToken) -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::cancellable(f, Home::thread());
+        let (lazy, task) = spawn::cancellable(f, Placement::thread());
         self.start(task)?;
         Ok(lazy)
     }

@@ -15,23 +15,25 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 
-use crate::executor::Home;
 use crate::lazy::{IfDecided, Lazy};
 use crate::outcome::Outcome;
 use crate::state::{Core, Timeout};
 use crate::task::Publisher;
 
 /// A downstream future living where the upstream lives, with an optional deadline.
-fn downstream<U: Send + 'static>(
-    home: &Home,
+fn downstream<T: Send + 'static, U: Send + 'static>(
+    upstream: &Lazy<T>,
     deadline: Option<std::time::Instant>,
     timeout_value: fn() -> U,
+    kind: &'static str,
 ) -> (Lazy<U>, Publisher<U>) {
     let timeout = deadline.map(|at| Timeout {
         at,
         value: timeout_value,
     });
-    Publisher::new(Core::new(timeout, home.follower(), None))
+    let (lazy, out) = Publisher::new(Core::new(timeout, Lazy::home(upstream).follower()), kind);
+    out.needs(Lazy::node(upstream).into_iter().collect());
+    (lazy, out)
 }
 
 fn no_timeout<U>() -> U {
@@ -44,11 +46,13 @@ where
     U: Send + 'static,
     F: FnOnce(T) -> U,
 {
+    out.computing_here();
     out.publish(result.and_then(|value| catch_unwind(AssertUnwindSafe(|| f(value)))));
 }
 
 /// Forwards the result of `inner` downstream once it is decided.
 fn forward<U: Send + 'static>(inner: Lazy<U>, out: Publisher<U>) {
+    out.needs(Lazy::node(&inner).into_iter().collect());
     Lazy::when_done(inner, move |r| out.publish(r), IfDecided::RunHere);
 }
 
@@ -76,7 +80,7 @@ impl<T: Send + 'static> Lazy<T> {
         U: Send + 'static,
         F: FnOnce(T) -> U + Send + 'static,
     {
-        let (lazy, out) = downstream(&Lazy::home(&this), None, no_timeout);
+        let (lazy, out) = downstream(&this, None, no_timeout, "map");
         Lazy::when_done(this, move |r| apply(r, f, out), IfDecided::Submit);
         lazy
     }
@@ -97,12 +101,13 @@ impl<T: Send + 'static> Lazy<T> {
         U: Send + 'static,
         F: FnOnce(T) -> Lazy<U> + Send + 'static,
     {
-        let (lazy, out) = downstream(&Lazy::home(&this), None, no_timeout);
-        let k = move |r: thread::Result<T>| match r
-            .and_then(|value| catch_unwind(AssertUnwindSafe(|| f(value))))
-        {
-            Ok(inner) => forward(inner, out),
-            Err(payload) => out.publish(Err(payload)),
+        let (lazy, out) = downstream(&this, None, no_timeout, "then");
+        let k = move |r: thread::Result<T>| {
+            out.computing_here();
+            match r.and_then(|value| catch_unwind(AssertUnwindSafe(|| f(value)))) {
+                Ok(inner) => forward(inner, out),
+                Err(payload) => out.publish(Err(payload)),
+            }
         };
         Lazy::when_done(this, k, IfDecided::Submit);
         lazy
@@ -134,7 +139,7 @@ impl<T: Send + 'static> Lazy<Outcome<T>> {
         F: FnOnce(T) -> U + Send + 'static,
     {
         let deadline = Lazy::deadline(&this);
-        let (lazy, out) = downstream(&Lazy::home(&this), deadline, || Outcome::Timeout);
+        let (lazy, out) = downstream(&this, deadline, || Outcome::Timeout, "map_ready");
         let k = move |r: thread::Result<Outcome<T>>| apply(r, |o| o.map(f), out);
         Lazy::when_done(this, k, IfDecided::Submit);
         lazy
@@ -158,7 +163,7 @@ impl<T: Send + 'static> Lazy<Outcome<T>> {
         F: FnOnce(T) -> Lazy<U> + Send + 'static,
     {
         let deadline = Lazy::deadline(&this);
-        let (lazy, out) = downstream(&Lazy::home(&this), deadline, || Outcome::Timeout);
+        let (lazy, out) = downstream(&this, deadline, || Outcome::Timeout, "then_ready");
         let k = move |r: thread::Result<Outcome<T>>| match r {
             Ok(Outcome::Ready(value)) => match catch_unwind(AssertUnwindSafe(|| f(value))) {
                 Ok(inner) => forward(Lazy::map(inner, Outcome::Ready), out),

@@ -8,48 +8,21 @@ use crate::pool;
 use crate::task::Job;
 use crate::thread_per_task::ThreadPerTask;
 
-/// Where a task runs, as far as the crate needs to know: whether a waiting reader may
-/// run it itself (work-helping), and where follow-up work goes (a continuation whose
-/// input is already there): the task's pool if it is still alive, else a new thread.
+/// Where follow-up work of a task goes (a continuation whose input is already there):
+/// the task's pool if it is still alive, else a new thread. One word in every state.
 #[derive(Clone, Default)]
 pub(crate) struct Home {
-    helpable: bool,
     pool: Option<Weak<pool::Shared>>,
 }
 
 impl Home {
-    /// A thread of its own: no helping, follow-ups on new threads.
-    pub(crate) fn thread() -> Self {
-        Home::default()
-    }
-
-    /// Any executor: helping as it allows, follow-ups on new threads.
-    pub(crate) fn executor<E: Executor + ?Sized>(executor: &E) -> Self {
-        Home {
-            helpable: executor.allows_helping(),
-            pool: None,
-        }
-    }
-
-    /// A `ThreadPool`: helping, follow-ups on the same pool.
-    pub(crate) fn pool(shared: Weak<pool::Shared>) -> Self {
-        Home {
-            helpable: true,
-            pool: Some(shared),
-        }
-    }
-
-    /// The home of a downstream future fed by a task living here: follow-ups stay on
+    /// Where a downstream future fed by a task living here goes: follow-ups stay on
     /// the same pool; nothing to help (the downstream has no closure of its own).
-    pub(crate) fn follower(&self) -> Self {
-        Home {
+    pub(crate) fn follower(&self) -> Placement {
+        Placement {
+            home: self.clone(),
             helpable: false,
-            pool: self.pool.clone(),
         }
-    }
-
-    pub(crate) fn helpable(&self) -> bool {
-        self.helpable
     }
 
     /// Runs follow-up work: on the pool if there is one, else on a new thread. A
@@ -60,6 +33,37 @@ impl Home {
             None => {
                 let _ = ThreadPerTask.execute(task);
             }
+        }
+    }
+}
+
+/// Where a new task runs, as far as the crate needs to know: its [`Home`], and whether
+/// a waiting reader may run it itself (work-helping).
+#[derive(Clone, Default)]
+pub(crate) struct Placement {
+    pub(crate) home: Home,
+    pub(crate) helpable: bool,
+}
+
+impl Placement {
+    /// A thread of its own: no helping, follow-ups on new threads.
+    pub(crate) fn thread() -> Self {
+        Placement::default()
+    }
+
+    /// Any executor: helping as it allows, follow-ups on new threads.
+    pub(crate) fn executor<E: Executor + ?Sized>(executor: &E) -> Self {
+        Placement {
+            home: Home::default(),
+            helpable: executor.allows_helping(),
+        }
+    }
+
+    /// A `ThreadPool`: helping, follow-ups on the same pool.
+    pub(crate) fn pool(shared: Weak<pool::Shared>) -> Self {
+        Placement {
+            home: Home { pool: Some(shared) },
+            helpable: true,
         }
     }
 }

@@ -2,12 +2,12 @@
 
 use std::ops::{Deref, DerefMut};
 use std::panic::{RefUnwindSafe, UnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use once_cell::sync::OnceCell;
-
+use crate::deadlock::{self, Node};
+use crate::error::WaitError;
 use crate::executor::Home;
 use crate::outcome::Outcome;
 use crate::state::{Callback, Waited, reader_panic_message};
@@ -20,7 +20,7 @@ use crate::timer;
 /// Create one with [`spawn_lazy`](crate::spawn_lazy) (or [`Lazy::ready`] for a value you
 /// already have). The first access (`*x`, a method call, an operator, `Display`) blocks
 /// until the task has returned; every later access reads the cached value at the cost
-/// of a resolved [`OnceCell::get`]: one atomic load, no lock, no system call.
+/// of a resolved [`OnceLock::get`]: one atomic load, no lock, no system call.
 ///
 /// ```
 /// use transparent_future::spawn_lazy;
@@ -52,7 +52,7 @@ use crate::timer;
 /// payload instead, like [`std::thread::JoinHandle::join`].
 pub struct Lazy<T> {
     /// The cached value: the hot path reads only this.
-    value: OnceCell<T>,
+    value: OnceLock<T>,
     /// The task that produces the value; `None` for a future created ready.
     task: Option<Arc<dyn Source<T>>>,
 }
@@ -61,7 +61,7 @@ impl<T> Lazy<T> {
     /// Wraps a task's shared state in a handle.
     pub(crate) fn from_source(task: Arc<dyn Source<T>>) -> Self {
         Lazy {
-            value: OnceCell::new(),
+            value: OnceLock::new(),
             task: Some(task),
         }
     }
@@ -77,7 +77,7 @@ impl<T> Lazy<T> {
     /// ```
     pub fn ready(value: T) -> Self {
         Lazy {
-            value: OnceCell::with_value(value),
+            value: OnceLock::from(value),
             task: None,
         }
     }
@@ -243,12 +243,10 @@ impl<T> Lazy<T> {
         let Some(task) = this.task.take() else {
             unreachable!("transparent_future: a ready future without a value")
         };
-        let core = task.core();
-        if core.may_help() {
-            task.run_here();
+        if let Err(e) = Lazy::block(&task, None) {
+            fail(e);
         }
-        core.wait(None);
-        core.take_result()
+        task.core().take_result()
     }
 
     /// Asks a cancellable task to stop: its [`CancelToken`](crate::CancelToken) reports
@@ -271,7 +269,7 @@ impl<T> Lazy<T> {
     /// ```
     pub fn cancel(this: &Self) {
         if let Some(task) = &this.task {
-            task.core().request_cancel();
+            task.request_cancel();
         }
     }
 
@@ -279,29 +277,122 @@ impl<T> Lazy<T> {
     #[cold]
     #[inline(never)]
     fn wait_slow(&self) -> &T {
-        let Some(task) = self.task.as_deref() else {
+        match Lazy::wait_checked(self, None) {
+            Ok(value) => value,
+            Err(e) => fail(e),
+        }
+    }
+
+    /// Waits (without a limit if `until` is `None`), then caches the outcome.
+    fn wait_checked(this: &Self, until: Option<Instant>) -> Result<&T, WaitError> {
+        if let Some(value) = this.value.get() {
+            return Ok(value);
+        }
+        let Some(task) = this.task.as_ref() else {
             unreachable!("transparent_future: a ready future without a value")
         };
-        if task.core().may_help() {
-            // Work-helping: if no worker has started the task, run it here rather
-            // than sleep while it sits in a queue.
-            task.run_here();
+        Lazy::block(task, until)?;
+        this.try_cache()
+    }
+
+    /// The blocking path itself: blocks until the outcome is decided or `until` passes.
+    ///
+    /// A wait without any limit first helps (runs the task here if the executor allows
+    /// it and no thread has started it), then, if it would still block, asks the
+    /// deadlock detector, which refuses a wait that closes a cycle.
+    fn block(task: &Arc<dyn Source<T>>, until: Option<Instant>) -> Result<(), WaitError> {
+        let core = task.core();
+        if until.is_none() && core.deadline().is_none() {
+            if core.may_help() {
+                task.run_here();
+            }
+            if !core.poll() {
+                let node: Arc<dyn Node> = task.clone();
+                let _edge = deadlock::enter_wait(&node).map_err(WaitError::Deadlock)?;
+                core.wait(None);
+            }
+            return Ok(());
         }
-        task.core().wait(None);
-        self.cache()
+        match core.wait(until) {
+            Waited::Resolved => Ok(()),
+            Waited::GaveUp => Err(WaitError::Timeout),
+        }
     }
 
     /// Moves the decided outcome into the cache (once) and returns it, or panics with
     /// the task's panic message.
     fn cache(&self) -> &T {
-        let result = self.value.get_or_try_init(|| match self.task.as_deref() {
-            Some(task) => task.core().take_for_cache(),
-            None => unreachable!("transparent_future: a ready future without a value"),
-        });
-        match result {
+        match self.try_cache() {
             Ok(value) => value,
-            Err(message) => panic!("{message}"),
+            Err(e) => fail(e),
         }
+    }
+
+    /// Moves the decided outcome into the cache (once) and returns it, or the task's
+    /// panic as an error.
+    fn try_cache(&self) -> Result<&T, WaitError> {
+        if let Some(value) = self.value.get() {
+            return Ok(value);
+        }
+        let Some(task) = self.task.as_deref() else {
+            unreachable!("transparent_future: a ready future without a value")
+        };
+        // A panic is final and stays in the state, so checking first is exact: past
+        // this point, taking the outcome cannot fail.
+        if let Some(message) = task.core().panic_payload_message() {
+            return Err(WaitError::Panicked(message));
+        }
+        Ok(self
+            .value
+            .get_or_init(|| match task.core().take_for_cache() {
+                Ok(value) => value,
+                Err(message) => unreachable!("transparent_future: {message}"),
+            }))
+    }
+
+    /// Blocks until the value is there, like [`Lazy::wait`], but returns an error
+    /// instead of panicking: [`WaitError::Deadlock`] if waiting would close a cycle of
+    /// waits (the future stays pending and usable), [`WaitError::Panicked`] if the task
+    /// panicked.
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy, WaitError};
+    ///
+    /// let x = spawn_lazy(|| 5);
+    /// assert_eq!(Lazy::try_wait(&x), Ok(&5));
+    /// let bad = spawn_lazy(|| -> u8 { panic!("no") });
+    /// assert!(matches!(Lazy::try_wait(&bad), Err(WaitError::Panicked(m)) if m.contains("no")));
+    /// ```
+    pub fn try_wait(this: &Self) -> Result<&T, WaitError> {
+        Lazy::wait_checked(this, None)
+    }
+
+    /// Like [`Lazy::try_wait`], giving up after `timeout` with [`WaitError::Timeout`]
+    /// (the future stays pending). A timeout too large to represent waits forever.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{spawn_lazy, Lazy, WaitError};
+    ///
+    /// let x = spawn_lazy(|| { std::thread::sleep(Duration::from_millis(300)); 1 });
+    /// assert_eq!(Lazy::try_wait_timeout(&x, Duration::from_millis(1)), Err(WaitError::Timeout));
+    /// assert_eq!(Lazy::try_wait_timeout(&x, Duration::from_secs(30)), Ok(&1));
+    /// ```
+    pub fn try_wait_timeout(this: &Self, timeout: Duration) -> Result<&T, WaitError> {
+        Lazy::wait_checked(this, Instant::now().checked_add(timeout))
+    }
+
+    /// Like [`Lazy::try_wait`], giving up at `deadline` with [`WaitError::Timeout`].
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use transparent_future::{spawn_lazy, Lazy};
+    ///
+    /// let x = spawn_lazy(|| 1);
+    /// assert_eq!(Lazy::try_wait_deadline(&x, Instant::now() + Duration::from_secs(30)), Ok(&1));
+    /// ```
+    pub fn try_wait_deadline(this: &Self, deadline: Instant) -> Result<&T, WaitError> {
+        Lazy::wait_checked(this, Some(deadline))
     }
 
     /// Non-blocking look for `Debug`: the value, or whether it is pending or panicked.
@@ -319,6 +410,17 @@ impl<T> Lazy<T> {
             }
             _ => Peek::Pending,
         }
+    }
+}
+
+/// Panics for a failed implicit wait: a deadlock names its cycle, a task's panic
+/// repeats the task's message.
+#[cold]
+#[track_caller]
+fn fail(e: WaitError) -> ! {
+    match e {
+        WaitError::Panicked(message) => panic!("{message}"),
+        other => panic!("{other}"),
     }
 }
 
@@ -396,6 +498,15 @@ impl<T: Send + 'static> Lazy<T> {
         Lazy::is_ready(this)
     }
 
+    /// This future as a node of the deadlock detector's graph (`None` once resolved).
+    pub(crate) fn node(this: &Self) -> Option<std::sync::Weak<dyn Node>> {
+        if this.value.get().is_some() {
+            return None;
+        }
+        let node: Arc<dyn Node> = this.task.clone()?;
+        Some(Arc::downgrade(&node))
+    }
+
     /// The future's deadline, if it was spawned with one.
     pub(crate) fn deadline(this: &Self) -> Option<Instant> {
         this.task.as_ref().and_then(|t| t.core().deadline())
@@ -468,7 +579,7 @@ impl<T> Drop for Lazy<T> {
     fn drop(&mut self) {
         if self.value.get().is_none() {
             if let Some(task) = &self.task {
-                task.core().request_cancel();
+                task.request_cancel();
             }
         }
     }

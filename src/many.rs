@@ -61,6 +61,7 @@ where
     V: Send + 'static,
 {
     let n = inputs.len();
+    out.needs(inputs.iter().filter_map(Lazy::node).collect());
     if n == 0 {
         out.publish(Ok(wrap(Vec::new())));
         return;
@@ -99,7 +100,7 @@ impl<T: Send + 'static> Lazy<T> {
     {
         let inputs: Vec<Lazy<T>> = futures.into_iter().collect();
         let home = inputs.first().map(Lazy::home).unwrap_or_default();
-        let (lazy, out) = Publisher::new(Core::new(None, home.follower(), None));
+        let (lazy, out) = Publisher::new(Core::new(None, home.follower()), "all");
         gather(inputs, out, |v| v);
         lazy
     }
@@ -131,7 +132,7 @@ impl<T: Send + 'static> Lazy<T> {
             at,
             value: || Outcome::Timeout,
         });
-        let (lazy, out) = Publisher::new(Core::new(timeout, home.follower(), None));
+        let (lazy, out) = Publisher::new(Core::new(timeout, home.follower()), "all_with");
         gather(inputs, out, Outcome::Ready);
         lazy
     }

@@ -9,7 +9,8 @@ use std::thread::{self, JoinHandle};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::cancel::CancelToken;
-use crate::executor::{Executor, Home, Runnable};
+use crate::deadlock;
+use crate::executor::{Executor, Placement, Runnable};
 use crate::lazy::Lazy;
 use crate::outcome::Outcome;
 use crate::policy::TimeoutPolicy;
@@ -26,9 +27,10 @@ use crate::spawn;
 ///   a one-worker pool whose task waits on another task it spawned finishes.
 /// * `ThreadPool` is a cheap handle (`Clone` shares the same workers) and is
 ///   `Send + Sync`. When the last handle is dropped, the pool stops taking tasks, lets
-///   every queued and running task finish, and joins its workers (a pool dropped from
-///   inside one of its own tasks joins all the other workers and lets its own thread
-///   exit after the task).
+///   every queued and running task finish, and joins its workers. A pool whose last
+///   handle is dropped from inside a task (its own or another executor's) does not
+///   join: that could wait on a worker that waits on the dropping task. Its workers
+///   still finish every queued task and then exit on their own.
 ///
 /// ```
 /// use transparent_future::{Lazy, ThreadPool};
@@ -130,7 +132,7 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::plain(f, self.home());
+        let (lazy, task) = spawn::plain(f, self.place());
         self.enqueue(task);
         lazy
     }
@@ -153,7 +155,7 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::with_policy(policy, f, self.home());
+        let (lazy, task) = spawn::with_policy(policy, f, self.place());
         self.enqueue(task);
         lazy
     }
@@ -177,7 +179,7 @@ impl ThreadPool {
         F: FnOnce(CancelToken) -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::cancellable(f, self.home());
+        let (lazy, task) = spawn::cancellable(f, self.place());
         self.enqueue(task);
         lazy
     }
@@ -201,14 +203,14 @@ impl ThreadPool {
         F: FnOnce(CancelToken) -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::cancellable_with(policy, f, self.home());
+        let (lazy, task) = spawn::cancellable_with(policy, f, self.place());
         self.enqueue(task);
         lazy
     }
 
     /// Where this pool's tasks live, for helping and follow-up work.
-    fn home(&self) -> Home {
-        Home::pool(Arc::downgrade(&self.shared))
+    fn place(&self) -> Placement {
+        Placement::pool(Arc::downgrade(&self.shared))
     }
 
     fn enqueue(&self, task: Runnable) {
@@ -242,17 +244,20 @@ impl Drop for Shared {
     fn drop(&mut self) {
         // Closing the queue lets the workers finish what is queued, then exit.
         drop(self.queue.take());
-        let me = thread::current().id();
         let workers = std::mem::take(
             self.workers
                 .get_mut()
                 .unwrap_or_else(PoisonError::into_inner),
         );
+        if deadlock::in_task() {
+            // Dropped from inside a task (this pool's or another's, run by a worker or
+            // by a helping reader): joining could wait on a worker that waits on this
+            // very task. The workers drain the queue and exit on their own.
+            return;
+        }
         for worker in workers {
-            if worker.thread().id() != me {
-                // A worker never panics (see `work`), so there is nothing to report.
-                let _ = worker.join();
-            }
+            // A worker never panics (see `work`), so there is nothing to report.
+            let _ = worker.join();
         }
     }
 }

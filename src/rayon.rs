@@ -1,8 +1,17 @@
 //! Running futures on rayon (cargo feature `rayon`).
 
 use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::executor::{Executor, Runnable};
+
+/// Runs a task on a rayon thread. A task's own panic already goes to its readers; this
+/// also catches a panic while dropping what the task left behind (a value whose `Drop`
+/// panics, dropped here because nobody holds its future), which rayon's default panic
+/// handler would turn into a process abort. The panic hook has reported it.
+fn run_on_rayon(task: Runnable) {
+    let _ = catch_unwind(AssertUnwindSafe(move || task.run()));
+}
 
 /// Runs tasks on rayon's global thread pool (cargo feature `rayon`).
 ///
@@ -26,7 +35,7 @@ pub struct RayonGlobal;
 
 impl Executor for RayonGlobal {
     fn execute(&self, task: Runnable) -> io::Result<()> {
-        rayon::spawn(move || task.run());
+        rayon::spawn(move || run_on_rayon(task));
         Ok(())
     }
 }
@@ -34,7 +43,7 @@ impl Executor for RayonGlobal {
 #[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 impl Executor for rayon::ThreadPool {
     fn execute(&self, task: Runnable) -> io::Result<()> {
-        self.spawn(move || task.run());
+        self.spawn(move || run_on_rayon(task));
         Ok(())
     }
 }

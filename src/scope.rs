@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Instant;
 
-use crate::executor::Home;
+use crate::executor::Placement;
 use crate::lazy::Lazy;
 use crate::outcome::Outcome;
 use crate::policy::TimeoutPolicy;
@@ -114,10 +114,14 @@ impl<'scope> Scope<'scope, '_> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'static,
     {
-        let (lazy, remote) = new_remote(Core::new(timeout, Home::thread(), None));
+        let (lazy, remote) = new_remote(Core::new(timeout, Placement::thread()), "scoped task");
         let publisher = Arc::clone(&remote);
         thread_per_task::start_scoped(self.inner, move || {
+            publisher.computing_here();
+            let running = crate::deadlock::running_task();
             let result = catch_unwind(AssertUnwindSafe(f));
+            drop(running);
+            publisher.needs(Vec::new());
             publisher.core().publish(result);
         })?;
         self.registry

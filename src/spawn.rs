@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::cancel::{CancelFlag, CancelToken};
-use crate::executor::{Executor, Home, Runnable};
+use crate::executor::{Executor, Placement, Runnable};
 use crate::lazy::Lazy;
 use crate::outcome::Outcome;
 use crate::policy::TimeoutPolicy;
@@ -18,12 +18,12 @@ use crate::task::new_task;
 use crate::thread_per_task::ThreadPerTask;
 
 /// A task whose value is `f()`.
-pub(crate) fn plain<F, T>(f: F, home: Home) -> (Lazy<T>, Runnable)
+pub(crate) fn plain<F, T>(f: F, place: Placement) -> (Lazy<T>, Runnable)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let (lazy, job) = new_task(Core::new(None, home, None), f);
+    let (lazy, job) = new_task(Core::new(None, place), f, ());
     (lazy, Runnable::new(job))
 }
 
@@ -36,31 +36,39 @@ fn timeout_of<T>(deadline: Option<Instant>) -> Option<Timeout<Outcome<T>>> {
 }
 
 /// A task whose value is `Outcome::Ready(f())` if on time, `Outcome::Timeout` if not.
-pub(crate) fn with_policy<P, F, T>(policy: P, f: F, home: Home) -> (Lazy<Outcome<T>>, Runnable)
+pub(crate) fn with_policy<P, F, T>(
+    policy: P,
+    f: F,
+    place: Placement,
+) -> (Lazy<Outcome<T>>, Runnable)
 where
     P: TimeoutPolicy,
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
     let timeout = timeout_of(policy.deadline(Instant::now()));
-    let (lazy, job) = new_task(Core::new(timeout, home, None), move || Outcome::Ready(f()));
+    let (lazy, job) = new_task(Core::new(timeout, place), move || Outcome::Ready(f()), ());
     (lazy, Runnable::new(job))
 }
 
 /// A task handed a token that reports cancellation.
-pub(crate) fn cancellable<F, T>(f: F, home: Home) -> (Lazy<T>, Runnable)
+pub(crate) fn cancellable<F, T>(f: F, place: Placement) -> (Lazy<T>, Runnable)
 where
     F: FnOnce(CancelToken) -> T + Send + 'static,
     T: Send + 'static,
 {
     let flag = CancelFlag::new();
     let token = CancelToken::new(Arc::clone(&flag), None);
-    let (lazy, job) = new_task(Core::new(None, home, Some(flag)), move || f(token));
+    let (lazy, job) = new_task(Core::new(None, place), move || f(token), flag);
     (lazy, Runnable::new(job))
 }
 
 /// A cancellable task under a timeout policy; the token also reports the deadline.
-pub(crate) fn cancellable_with<P, F, T>(policy: P, f: F, home: Home) -> (Lazy<Outcome<T>>, Runnable)
+pub(crate) fn cancellable_with<P, F, T>(
+    policy: P,
+    f: F,
+    place: Placement,
+) -> (Lazy<Outcome<T>>, Runnable)
 where
     P: TimeoutPolicy,
     F: FnOnce(CancelToken) -> T + Send + 'static,
@@ -69,8 +77,8 @@ where
     let deadline = policy.deadline(Instant::now());
     let flag = CancelFlag::new();
     let token = CancelToken::new(Arc::clone(&flag), deadline);
-    let core = Core::new(timeout_of(deadline), home, Some(flag));
-    let (lazy, job) = new_task(core, move || Outcome::Ready(f(token)));
+    let core = Core::new(timeout_of(deadline), place);
+    let (lazy, job) = new_task(core, move || Outcome::Ready(f(token)), flag);
     (lazy, Runnable::new(job))
 }
 
@@ -154,7 +162,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    submit(&ThreadPerTask, plain(f, Home::thread()))
+    submit(&ThreadPerTask, plain(f, Placement::thread()))
 }
 
 /// Runs `f` on a new background thread under a timeout policy; the future's value is
@@ -210,7 +218,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    submit(&ThreadPerTask, with_policy(policy, f, Home::thread()))
+    submit(&ThreadPerTask, with_policy(policy, f, Placement::thread()))
 }
 
 /// Runs `f` on `executor` and returns its future at once.
@@ -254,7 +262,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    submit(executor, plain(f, Home::executor(executor)))
+    submit(executor, plain(f, Placement::executor(executor)))
 }
 
 /// Runs `f` on `executor` under a timeout policy (see [`spawn_lazy_with`]).
@@ -305,7 +313,10 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    submit(executor, with_policy(policy, f, Home::executor(executor)))
+    submit(
+        executor,
+        with_policy(policy, f, Placement::executor(executor)),
+    )
 }
 
 /// Runs `f` on a new background thread, handing it a [`CancelToken`] that reports
@@ -394,7 +405,10 @@ where
     F: FnOnce(CancelToken) -> T + Send + 'static,
     T: Send + 'static,
 {
-    expect_accepted(submit(executor, cancellable(f, Home::executor(executor))))
+    expect_accepted(submit(
+        executor,
+        cancellable(f, Placement::executor(executor)),
+    ))
 }
 
 /// Runs a cancellable task under a timeout policy (see
@@ -422,6 +436,6 @@ where
     F: FnOnce(CancelToken) -> T + Send + 'static,
     T: Send + 'static,
 {
-    let task = cancellable_with(policy, f, Home::executor(executor));
+    let task = cancellable_with(policy, f, Placement::executor(executor));
     expect_accepted(submit(executor, task))
 }

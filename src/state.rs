@@ -8,12 +8,11 @@
 //! the reader's handle caches the value in its own `OnceCell`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Instant;
 
-use crate::cancel::CancelFlag;
-use crate::executor::Home;
+use crate::executor::{Home, Placement};
 use crate::panic::panic_message;
 
 /// What a task left behind: its value or its panic payload.
@@ -83,19 +82,16 @@ pub(crate) enum Waited {
 pub(crate) struct Core<T> {
     inner: Mutex<Inner<T>>,
     cond: Condvar,
+    /// Whether a reader that would wait without a limit may run the task itself (kept
+    /// beside the condvar, where it costs no space).
+    helpable: bool,
     timeout: Option<Timeout<T>>,
-    /// Where the task runs: whether readers may help, and where follow-up work goes.
+    /// Where follow-up work goes.
     home: Home,
-    /// The cancellation flag of a cancellable task, shared with its token.
-    cancel: Option<Arc<CancelFlag>>,
 }
 
 impl<T> Core<T> {
-    pub(crate) fn new(
-        timeout: Option<Timeout<T>>,
-        home: Home,
-        cancel: Option<Arc<CancelFlag>>,
-    ) -> Self {
+    pub(crate) fn new(timeout: Option<Timeout<T>>, place: Placement) -> Self {
         Core {
             inner: Mutex::new(Inner {
                 slot: Slot::Pending,
@@ -103,9 +99,9 @@ impl<T> Core<T> {
                 watchers: None,
             }),
             cond: Condvar::new(),
+            helpable: place.helpable,
             timeout,
-            home,
-            cancel,
+            home: place.home,
         }
     }
 
@@ -113,19 +109,12 @@ impl<T> Core<T> {
     /// executor allows it and the future has no deadline (a reader running the task
     /// could not be released at a deadline).
     pub(crate) fn may_help(&self) -> bool {
-        self.home.helpable() && self.timeout.is_none()
+        self.helpable && self.timeout.is_none()
     }
 
     /// Where follow-up work of this future runs.
     pub(crate) fn home(&self) -> &Home {
         &self.home
-    }
-
-    /// Asks a cancellable task to stop (no effect on others, or once it has finished).
-    pub(crate) fn request_cancel(&self) {
-        if let Some(flag) = &self.cancel {
-            flag.cancel();
-        }
     }
 
     /// Locks the state. No user code ever runs under this lock (values are moved out

@@ -4,9 +4,13 @@
 //! it as a job to run, wrapped in a [`Runnable`](crate::Runnable). Both are the same
 //! `Arc<Task<T, F>>`, so a future costs one heap allocation whatever runs it.
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::thread;
 
+use crate::cancel::CancelFlag;
+use crate::deadlock::{self, Blocker, Node};
 use crate::executor::Runnable;
 use crate::lazy::Lazy;
 use crate::state::{Callback, Core};
@@ -19,11 +23,30 @@ pub(crate) trait Settle: Send + Sync {
 
 /// What a handle needs from its task: the shared state, and a way to run the task on
 /// the reader's own thread if nobody has started it (work-helping).
-pub(crate) trait Source<T>: Settle {
+pub(crate) trait Source<T>: Settle + Node {
     fn core(&self) -> &Core<T>;
 
     /// Runs the task here if no thread has claimed it yet; does nothing otherwise.
     fn run_here(&self);
+
+    /// Asks a cancellable task to stop (no effect on others).
+    fn request_cancel(&self) {}
+}
+
+/// What a task does when asked to stop: nothing (`()`), or raise its token's flag.
+/// A type parameter, so that a task that cannot be cancelled pays no space for it.
+pub(crate) trait CancelHook: Send + Sync {
+    fn request(&self);
+}
+
+impl CancelHook for () {
+    fn request(&self) {}
+}
+
+impl CancelHook for Arc<CancelFlag> {
+    fn request(&self) {
+        self.cancel();
+    }
 }
 
 /// What an executor needs from a task: something to run once.
@@ -38,39 +61,90 @@ pub(crate) trait Job: Send + Sync {
     fn abandon(&self);
 }
 
-pub(crate) struct Task<T, F> {
+pub(crate) struct Task<T, F, C = ()> {
     core: Core<T>,
-    /// The closure until somebody claims it to run it.
-    job: Mutex<Option<F>>,
+    /// The closure until somebody claims it; then the thread running it.
+    job: Mutex<JobState<F>>,
+    cancel: C,
+}
+
+enum JobState<F> {
+    Unclaimed(F),
+    /// Being run by this thread (what the deadlock detector follows).
+    Running(thread::Thread),
+    Finished,
+}
+
+impl<T, F, C> Task<T, F, C> {
+    /// Claims the closure for this thread, if nobody has.
+    fn claim(&self) -> Option<F> {
+        let mut job = self.job.lock().unwrap_or_else(PoisonError::into_inner);
+        match std::mem::replace(&mut *job, JobState::Finished) {
+            JobState::Unclaimed(f) => {
+                *job = JobState::Running(thread::current());
+                Some(f)
+            }
+            other => {
+                *job = other;
+                None
+            }
+        }
+    }
+
+    fn finish(&self) {
+        *self.job.lock().unwrap_or_else(PoisonError::into_inner) = JobState::Finished;
+    }
 }
 
 /// Builds a task around `f` and returns its handle and the job to hand to an executor.
-pub(crate) fn new_task<T, F>(core: Core<T>, f: F) -> (Lazy<T>, Arc<dyn Job>)
+pub(crate) fn new_task<T, F, C>(core: Core<T>, f: F, cancel: C) -> (Lazy<T>, Arc<dyn Job>)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
+    C: CancelHook + 'static,
 {
     let task = Arc::new(Task {
         core,
-        job: Mutex::new(Some(f)),
+        job: Mutex::new(JobState::Unclaimed(f)),
+        cancel,
     });
     (Lazy::from_source(task.clone()), task)
 }
 
-impl<T, F> Settle for Task<T, F>
+impl<T, F, C> Settle for Task<T, F, C>
 where
     T: Send,
     F: FnOnce() -> T + Send,
+    C: CancelHook,
 {
     fn settle(&self) {
         self.core.poll();
     }
 }
 
-impl<T, F> Source<T> for Task<T, F>
+impl<T, F, C> Node for Task<T, F, C>
 where
     T: Send,
     F: FnOnce() -> T + Send,
+    C: CancelHook,
+{
+    fn label(&self) -> Cow<'static, str> {
+        Cow::Owned(format!("task {:?}", std::any::type_name::<F>()))
+    }
+
+    fn blocker(&self) -> Blocker {
+        match &*self.job.lock().unwrap_or_else(PoisonError::into_inner) {
+            JobState::Running(thread) => Blocker::Runner(thread.clone()),
+            JobState::Unclaimed(_) | JobState::Finished => Blocker::Nothing,
+        }
+    }
+}
+
+impl<T, F, C> Source<T> for Task<T, F, C>
+where
+    T: Send,
+    F: FnOnce() -> T + Send,
+    C: CancelHook,
 {
     fn core(&self) -> &Core<T> {
         &self.core
@@ -79,34 +153,33 @@ where
     fn run_here(&self) {
         self.run();
     }
+
+    fn request_cancel(&self) {
+        self.cancel.request();
+    }
 }
 
-impl<T, F> Job for Task<T, F>
+impl<T, F, C> Job for Task<T, F, C>
 where
     T: Send,
     F: FnOnce() -> T + Send,
+    C: CancelHook,
 {
     fn run(&self) {
-        let claimed = self
-            .job
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(f) = claimed {
+        if let Some(f) = self.claim() {
             // The closure is consumed here; a panic is caught and becomes the
             // future's result, so it reaches the readers and never the executor.
+            let running = deadlock::running_task();
             let result = catch_unwind(AssertUnwindSafe(f));
+            self.finish();
+            drop(running);
             self.core.publish(result);
         }
     }
 
     fn abandon(&self) {
-        let claimed = self
-            .job
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(f) = claimed {
+        if let Some(f) = self.claim() {
+            self.finish();
             drop(f);
             self.core.publish(Err(Box::new(
                 "the executor dropped the task without running it",
@@ -116,26 +189,71 @@ where
 }
 
 /// The state of a future whose closure is not stored here: it runs elsewhere (on a
-/// scoped thread, which may borrow) and only publishes its result to this state.
+/// scoped thread, which may borrow, or as a continuation) and only publishes here.
 pub(crate) struct Remote<T> {
     core: Core<T>,
+    /// What the future is, for the deadlock detector's messages.
+    kind: &'static str,
+    /// What it waits for now, for the deadlock detector.
+    link: Mutex<Link>,
+}
+
+enum Link {
+    Nothing,
+    Runner(thread::Thread),
+    Upstreams(Vec<Weak<dyn Node>>),
 }
 
 impl<T> Remote<T> {
     pub(crate) fn core(&self) -> &Core<T> {
         &self.core
     }
+
+    fn set_link(&self, link: Link) {
+        *self.link.lock().unwrap_or_else(PoisonError::into_inner) = link;
+    }
+
+    /// The current thread computes this future from now on.
+    pub(crate) fn computing_here(&self) {
+        self.set_link(Link::Runner(thread::current()));
+    }
+
+    /// This future waits for `upstreams` from now on.
+    pub(crate) fn needs(&self, upstreams: Vec<Weak<dyn Node>>) {
+        self.set_link(Link::Upstreams(upstreams));
+    }
 }
 
-/// Builds a future fed by a closure that runs elsewhere.
-pub(crate) fn new_remote<T: Send + 'static>(core: Core<T>) -> (Lazy<T>, Arc<Remote<T>>) {
-    let remote = Arc::new(Remote { core });
+/// Builds a future fed by a closure that runs elsewhere; `kind` names it.
+pub(crate) fn new_remote<T: Send + 'static>(
+    core: Core<T>,
+    kind: &'static str,
+) -> (Lazy<T>, Arc<Remote<T>>) {
+    let remote = Arc::new(Remote {
+        core,
+        kind,
+        link: Mutex::new(Link::Nothing),
+    });
     (Lazy::from_source(remote.clone()), remote)
 }
 
 impl<T: Send> Settle for Remote<T> {
     fn settle(&self) {
         self.core.poll();
+    }
+}
+
+impl<T: Send> Node for Remote<T> {
+    fn label(&self) -> Cow<'static, str> {
+        Cow::Borrowed(self.kind)
+    }
+
+    fn blocker(&self) -> Blocker {
+        match &*self.link.lock().unwrap_or_else(PoisonError::into_inner) {
+            Link::Nothing => Blocker::Nothing,
+            Link::Runner(thread) => Blocker::Runner(thread.clone()),
+            Link::Upstreams(up) => Blocker::Upstreams(up.clone()),
+        }
     }
 }
 
@@ -182,8 +300,8 @@ pub(crate) struct Publisher<T: Send + 'static> {
 
 impl<T: Send + 'static> Publisher<T> {
     /// A new downstream future and the right to publish its result.
-    pub(crate) fn new(core: Core<T>) -> (Lazy<T>, Publisher<T>) {
-        let (lazy, remote) = new_remote(core);
+    pub(crate) fn new(core: Core<T>, kind: &'static str) -> (Lazy<T>, Publisher<T>) {
+        let (lazy, remote) = new_remote(core, kind);
         (
             lazy,
             Publisher {
@@ -194,7 +312,22 @@ impl<T: Send + 'static> Publisher<T> {
 
     pub(crate) fn publish(mut self, result: crate::state::TaskResult<T>) {
         if let Some(remote) = self.remote.take() {
+            remote.set_link(Link::Nothing);
             remote.core().publish(result);
+        }
+    }
+
+    /// The current thread computes the future from now on (a continuation's closure).
+    pub(crate) fn computing_here(&self) {
+        if let Some(remote) = &self.remote {
+            remote.computing_here();
+        }
+    }
+
+    /// The future waits for `upstreams` from now on.
+    pub(crate) fn needs(&self, upstreams: Vec<Weak<dyn Node>>) {
+        if let Some(remote) = &self.remote {
+            remote.needs(upstreams);
         }
     }
 }
@@ -202,6 +335,7 @@ impl<T: Send + 'static> Publisher<T> {
 impl<T: Send + 'static> Drop for Publisher<T> {
     fn drop(&mut self) {
         if let Some(remote) = self.remote.take() {
+            remote.set_link(Link::Nothing);
             remote.core().publish(Err(Box::new(
                 "the follow-up work of a future was dropped without running",
             )));

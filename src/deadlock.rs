@@ -1,0 +1,323 @@
+//! Deadlock detection: the wait-for registry and the cycle check.
+//!
+//! Every future is a node. A task's node records the thread running it (from the
+//! moment the closure is claimed until it returns); a derived future's node (a `map`,
+//! `then`, `all` or scoped task) records the futures it needs, or the thread computing
+//! it. A thread that is about to block *without a limit* on a future records the edge
+//! "this thread waits on that future" here, after following the graph from that future:
+//! through its runner thread to the future that thread waits on, and so on. If the walk
+//! comes back to the waiting thread, the wait would never end, and it is refused.
+//!
+//! The check and the insertion happen under one lock, so two threads cannot each add
+//! half of a cycle: whichever inserts second sees the other's edge. Only unbounded
+//! waits take part (a wait with a deadline ends by itself), so nothing here is on the
+//! resolved fast path, nor on any wait that could end.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+use std::thread::{self, ThreadId};
+
+use crate::error::{Cycle, CycleLink};
+
+/// What must happen for a future to be decided, as far as the detector can tell.
+pub(crate) enum Blocker {
+    /// Nothing to follow: decided, not started yet, or between steps.
+    Nothing,
+    /// A thread is computing it.
+    Runner(thread::Thread),
+    /// It waits for these futures (a derived future).
+    Upstreams(Vec<Weak<dyn Node>>),
+}
+
+/// A future as a node of the wait-for graph.
+pub(crate) trait Node: Send + Sync {
+    /// How the future is named in a cycle's message.
+    fn label(&self) -> Cow<'static, str>;
+    /// What it is waiting for right now.
+    fn blocker(&self) -> Blocker;
+}
+
+/// A thread blocked without a limit, and on what.
+struct Waiter {
+    on: Weak<dyn Node>,
+    thread_name: String,
+}
+
+static WAITS: LazyLock<Mutex<HashMap<ThreadId, Waiter>>> = LazyLock::new(Mutex::default);
+
+thread_local! {
+    static ME: ThreadId = thread::current().id();
+    /// How many tasks this thread is running right now (nested by work-helping).
+    static RUNNING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// This thread's id, without touching the `Thread` handle's reference count.
+pub(crate) fn current_thread() -> ThreadId {
+    ME.with(|me| *me)
+}
+
+/// Marks this thread as running a task until the guard is dropped.
+pub(crate) fn running_task() -> RunningGuard {
+    RUNNING.with(|r| r.set(r.get() + 1));
+    RunningGuard(())
+}
+
+/// Whether this thread is running a task (its own executor's or one it helps with).
+pub(crate) fn in_task() -> bool {
+    RUNNING.with(std::cell::Cell::get) > 0
+}
+
+pub(crate) struct RunningGuard(());
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        RUNNING.with(|r| r.set(r.get() - 1));
+    }
+}
+
+fn thread_name(thread: &thread::Thread) -> String {
+    match thread.name() {
+        Some(name) => format!("{name:?}"),
+        None => format!("{:?}", thread.id()),
+    }
+}
+
+/// The edge "this thread waits on a future", removed when dropped.
+pub(crate) struct WaitGuard {
+    me: ThreadId,
+}
+
+impl Drop for WaitGuard {
+    fn drop(&mut self) {
+        WAITS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.me);
+    }
+}
+
+/// Records that this thread is about to block without a limit on `future`, or
+/// refuses with the cycle that blocking would close.
+pub(crate) fn enter_wait(future: &Arc<dyn Node>) -> Result<WaitGuard, Cycle> {
+    let me = current_thread();
+    let mut waits = WAITS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(path) = find_path_to(&waits, future, me) {
+        drop(waits);
+        return Err(cycle_from(path));
+    }
+    waits.insert(
+        me,
+        Waiter {
+            on: Arc::downgrade(future),
+            thread_name: thread_name(&thread::current()),
+        },
+    );
+    Ok(WaitGuard { me })
+}
+
+/// One step of a path through the graph: a future and the thread computing it.
+struct Step {
+    label: Cow<'static, str>,
+    runner: Option<thread::Thread>,
+}
+
+/// Follows the graph from `start`; the path to a future that `me` is computing, if any.
+fn find_path_to(
+    waits: &HashMap<ThreadId, Waiter>,
+    start: &Arc<dyn Node>,
+    me: ThreadId,
+) -> Option<Vec<Step>> {
+    // Depth-first, remembering each node's path. The graph is small (one edge per
+    // blocked thread), and a visited set ends the walk on any cycle not through `me`.
+    let mut stack: Vec<(Arc<dyn Node>, Vec<Step>)> = vec![(Arc::clone(start), Vec::new())];
+    let mut seen: HashSet<*const ()> = HashSet::new();
+    while let Some((node, mut path)) = stack.pop() {
+        if !seen.insert(Arc::as_ptr(&node).cast::<()>()) {
+            continue;
+        }
+        match node.blocker() {
+            Blocker::Nothing => {}
+            Blocker::Runner(thread) => {
+                let id = thread.id();
+                path.push(Step {
+                    label: node.label(),
+                    runner: Some(thread),
+                });
+                if id == me {
+                    return Some(path);
+                }
+                if let Some(next) = waits.get(&id).and_then(|w| w.on.upgrade()) {
+                    stack.push((next, path));
+                }
+            }
+            Blocker::Upstreams(upstreams) => {
+                for up in upstreams.iter().filter_map(Weak::upgrade) {
+                    let mut p: Vec<Step> = path.iter().map(Step::copy).collect();
+                    p.push(Step {
+                        label: node.label(),
+                        runner: None,
+                    });
+                    stack.push((up, p));
+                }
+            }
+        }
+    }
+    None
+}
+
+impl Step {
+    fn copy(&self) -> Step {
+        Step {
+            label: self.label.clone(),
+            runner: self.runner.clone(),
+        }
+    }
+}
+
+/// Builds the cycle's description: the future `me` is computing first, then the one
+/// it waits on, and so on around the cycle.
+fn cycle_from(mut path: Vec<Step>) -> Cycle {
+    // The last step is the future this thread runs; it starts the cycle.
+    if let Some(last) = path.pop() {
+        path.insert(0, last);
+    }
+    Cycle {
+        links: path
+            .into_iter()
+            .map(|step| CycleLink {
+                future: step.label.into_owned(),
+                thread: step.runner.as_ref().map(thread_name),
+            })
+            .collect(),
+    }
+}
+
+/// A snapshot of who waits on whom, from [`waits`].
+///
+/// ```
+/// let snapshot = transparent_future::debug::waits();
+/// println!("{snapshot}"); // one tree per blocked thread; empty when nobody waits
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waits {
+    chains: Vec<Vec<CycleLink>>,
+    waiting: Vec<String>,
+}
+
+impl Waits {
+    /// The number of threads blocked on a future without a limit.
+    ///
+    /// ```
+    /// assert_eq!(transparent_future::debug::waits().blocked_threads(), 0);
+    /// ```
+    pub fn blocked_threads(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Each blocked thread's chain: the future it waits on, the thread computing that
+    /// future and what it waits on in turn, as far as the registry knows.
+    ///
+    /// ```
+    /// for (thread, chain) in transparent_future::debug::waits().chains() {
+    ///     println!("{thread}: {} futures deep", chain.len());
+    /// }
+    /// ```
+    pub fn chains(&self) -> impl Iterator<Item = (&str, &[CycleLink])> {
+        self.waiting
+            .iter()
+            .map(String::as_str)
+            .zip(self.chains.iter().map(Vec::as_slice))
+    }
+}
+
+impl fmt::Display for Waits {
+    /// One tree per blocked thread:
+    ///
+    /// ```text
+    /// thread "main"
+    /// └─ waits on task "app::load" on thread "loader"
+    ///    └─ waits on task "app::parse" on thread "parser"
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.waiting.is_empty() {
+            return f.write_str("no thread is blocked on a future");
+        }
+        for (thread, chain) in self.chains() {
+            writeln!(f, "thread {thread}")?;
+            for (depth, link) in chain.iter().enumerate() {
+                writeln!(f, "{:indent$}└─ waits on {link}", "", indent = depth * 3)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Who waits on whom right now: the deadlock detector's registry (see [`waits`]).
+pub mod debug {
+    pub use super::Waits;
+
+    /// A snapshot of the threads blocked on futures without a limit, each with the
+    /// chain of futures and threads it waits through. Cheap enough to call from a
+    /// watchdog or a signal-driven dump.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{debug, spawn_lazy};
+    ///
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let slow = spawn_lazy(move || rx.recv().ok());
+    /// let reader = std::thread::spawn(move || *slow);
+    /// while debug::waits().blocked_threads() == 0 {
+    ///     std::thread::sleep(Duration::from_millis(1));
+    /// }
+    /// println!("{}", debug::waits());
+    /// tx.send(()).unwrap();
+    /// assert_eq!(reader.join().unwrap(), Some(()));
+    /// ```
+    pub fn waits() -> Waits {
+        super::snapshot()
+    }
+}
+
+fn snapshot() -> Waits {
+    let waits = WAITS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut out = Waits {
+        chains: Vec::new(),
+        waiting: Vec::new(),
+    };
+    for waiter in waits.values() {
+        let mut chain = Vec::new();
+        let mut seen: HashSet<*const ()> = HashSet::new();
+        let mut next = waiter.on.upgrade();
+        while let Some(node) = next.take() {
+            if !seen.insert(Arc::as_ptr(&node).cast::<()>()) {
+                break;
+            }
+            match node.blocker() {
+                Blocker::Runner(t) => {
+                    chain.push(CycleLink {
+                        future: node.label().into_owned(),
+                        thread: Some(thread_name(&t)),
+                    });
+                    next = waits.get(&t.id()).and_then(|w| w.on.upgrade());
+                }
+                Blocker::Upstreams(ups) => {
+                    chain.push(CycleLink {
+                        future: node.label().into_owned(),
+                        thread: None,
+                    });
+                    next = ups.iter().find_map(Weak::upgrade);
+                }
+                Blocker::Nothing => chain.push(CycleLink {
+                    future: node.label().into_owned(),
+                    thread: None,
+                }),
+            }
+        }
+        out.waiting.push(waiter.thread_name.clone());
+        out.chains.push(chain);
+    }
+    out
+}

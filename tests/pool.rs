@@ -372,9 +372,6 @@ fn pool_whose_last_handle_ends_with_a_task_closure_does_not_hang() {
 }
 
 #[test]
-#[ignore = "BUG: a task that drops the last pool handle blocks in the drop until every other \
-            worker is idle, so a task on another worker that waits for it deadlocks \
-            (here B gives up after 3 s and A's drop returns only then)"]
 fn pool_dropped_inside_a_task_while_another_worker_waits_on_that_task() {
     // Task A holds the last handle and drops it; task B, on the other worker, waits for
     // something A does after the drop. The drop must not wait for B (B waits for A).

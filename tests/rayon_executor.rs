@@ -324,9 +324,6 @@ fn rayon_drops_every_value_exactly_once() {
 /// task (only that thread ends). Checked in a child process, since an abort cannot be
 /// caught.
 #[test]
-#[ignore = "BUG: a value whose Drop panics, dropped on a rayon thread because nobody \
-            holds its future, aborts the whole process (rayon's default panic handler); \
-            ThreadPool catches the same panic in its worker"]
 fn rayon_panicking_drop_of_an_unread_value_does_not_abort() {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([

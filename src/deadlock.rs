@@ -194,7 +194,7 @@ fn cycle_from(mut path: Vec<Step>) -> Cycle {
     }
 }
 
-/// A snapshot of who waits on whom, from [`waits`].
+/// A snapshot of who waits on whom, from [`debug::waits`](crate::debug::waits).
 ///
 /// ```
 /// let snapshot = transparent_future::debug::waits();
@@ -254,7 +254,7 @@ impl fmt::Display for Waits {
     }
 }
 
-/// Who waits on whom right now: the deadlock detector's registry (see [`waits`]).
+/// Who waits on whom right now: the deadlock detector's registry (see [`debug::waits`](crate::debug::waits)).
 pub mod debug {
     pub use super::Waits;
 

@@ -1,4 +1,4 @@
-//! The decorator form: [`background`] for closures and [`background!`](crate::background!)
+//! The decorator form: [`background()`] for closures and [`background!`](crate::background!)
 //! for `fn` items and methods.
 
 use std::sync::Arc;

@@ -54,7 +54,11 @@ fn main() {
 
     // Stage 1: list the files in the background; every later stage shares the list.
     let files: SharedLazy<Vec<PathBuf>> = Lazy::share(pool.spawn_lazy(move || list_files(&dir)));
-    println!("stage 1, listing: {} files ({:.2?})", files.len(), t0.elapsed());
+    println!(
+        "stage 1, listing: {} files ({:.2?})",
+        files.len(),
+        t0.elapsed()
+    );
 
     // Stage 2: read each file, then hash it as soon as it is read (map: no thread
     // waits in between; the hash runs on the worker that finished the read).
@@ -86,7 +90,10 @@ fn main() {
         (total, h.finish())
     });
     let (total_bytes, combined) = *digest;
-    println!("stage 2+3, read, hash, combine: {total_bytes} bytes ({:.2?})", t1.elapsed());
+    println!(
+        "stage 2+3, read, hash, combine: {total_bytes} bytes ({:.2?})",
+        t1.elapsed()
+    );
     println!("digest of {} files: {combined:016x}", files.len());
     println!("total: {:.2?} on {} workers", t0.elapsed(), pool.workers());
 }

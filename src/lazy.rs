@@ -14,6 +14,13 @@ use crate::state::{Callback, Waited, reader_panic_message};
 use crate::task::{Settle, Source, runnable};
 use crate::timer;
 
+// The thread-safety promises, checked when the crate compiles: a future is `Send` when
+// its value is, `Sync` when its value is `Send + Sync`, and neither for an `Rc`.
+static_assertions::assert_impl_all!(Lazy<u64>: Send, Sync);
+static_assertions::assert_impl_all!(Lazy<std::cell::Cell<u8>>: Send);
+static_assertions::assert_not_impl_any!(Lazy<std::cell::Cell<u8>>: Sync);
+static_assertions::assert_not_impl_any!(Lazy<std::rc::Rc<u8>>: Send, Sync);
+
 /// A transparent future: a value that is being computed in the background and that you
 /// use as if it were already there.
 ///

@@ -52,6 +52,9 @@ pub(crate) struct Shared {
     size: usize,
 }
 
+// A pool is shared between threads by design.
+static_assertions::assert_impl_all!(ThreadPool: Send, Sync, Clone);
+
 impl ThreadPool {
     /// A pool of `workers` threads.
     ///

@@ -31,6 +31,10 @@ pub struct SharedLazy<T> {
     inner: Arc<Lazy<T>>,
 }
 
+// Clones go to other threads: `Send + Sync` exactly when the value is.
+static_assertions::assert_impl_all!(SharedLazy<u64>: Send, Sync, Clone);
+static_assertions::assert_not_impl_any!(SharedLazy<std::cell::Cell<u8>>: Send, Sync);
+
 impl<T> Lazy<T> {
     /// Turns this future into a [`SharedLazy`] whose clones share its value.
     ///

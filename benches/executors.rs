@@ -1,0 +1,118 @@
+//! Benchmarks of the executors against their peers (executors issue, points 6, 7 and 9
+//! of `docs/performance.md`): a `ThreadPool` against thread-per-task and against
+//! `rayon::spawn` with a `crossbeam_channel::bounded(1)` result channel per task.
+//!
+//! Each comparison is one criterion group, so the peers run side by side in the same
+//! run. `cargo bench --bench executors`; one group: `-- 6_pool_spawn_first_access`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use once_cell::sync::OnceCell;
+use transparent_future::{Lazy, ThreadPool, spawn_lazy};
+
+/// Point 6: spawn plus first access of a trivial task. Goals: the pool at least 20x
+/// faster than thread-per-task, and no slower than rayon with a result channel.
+fn spawn_first_access(c: &mut Criterion) {
+    let pool = ThreadPool::new(2);
+    let rayon_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("6_pool_spawn_first_access");
+    g.warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+
+    g.bench_function("pool_spawn_lazy_deref", |b| {
+        b.iter(|| {
+            let x = pool.spawn_lazy(|| black_box(1u64));
+            *x
+        })
+    });
+    g.bench_function("rayon_spawn_bounded1_recv", |b| {
+        b.iter(|| {
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            rayon_pool.spawn(move || tx.send(black_box(1u64)).unwrap());
+            rx.recv().unwrap()
+        })
+    });
+    g.bench_function("thread_per_task_spawn_lazy_deref", |b| {
+        b.iter(|| {
+            let x = spawn_lazy(|| black_box(1u64));
+            *x
+        })
+    });
+    g.finish();
+}
+
+const TASKS: u64 = 100_000;
+
+/// Point 7: throughput, 100,000 trivial tasks submitted, then all read. Goal: the pool
+/// at least 2x rayon with a result channel per task. Reported in tasks per second.
+fn throughput(c: &mut Criterion) {
+    let pool = ThreadPool::new(2);
+    let rayon_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let mut g = c.benchmark_group("7_throughput_100k");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(6))
+        .throughput(Throughput::Elements(TASKS));
+
+    g.bench_function("pool_spawn_lazy", |b| {
+        b.iter(|| {
+            let futures: Vec<Lazy<u64>> = (0..TASKS)
+                .map(|i| pool.spawn_lazy(move || black_box(i)))
+                .collect();
+            futures.iter().map(|x| **x).sum::<u64>()
+        })
+    });
+    g.bench_function("rayon_spawn_bounded1", |b| {
+        b.iter(|| {
+            let receivers: Vec<_> = (0..TASKS)
+                .map(|i| {
+                    let (tx, rx) = crossbeam_channel::bounded(1);
+                    rayon_pool.spawn(move || tx.send(black_box(i)).unwrap());
+                    rx
+                })
+                .collect();
+            receivers.iter().map(|rx| rx.recv().unwrap()).sum::<u64>()
+        })
+    });
+    g.finish();
+}
+
+/// Point 9: the resolved access is the same on every executor (the executor is not on
+/// that path), against an initialized inline `OnceCell`.
+fn resolved_access_by_executor(c: &mut Criterion) {
+    let pool = ThreadPool::new(2);
+    let mut g = c.benchmark_group("9_resolved_access_by_executor");
+    g.warm_up_time(Duration::from_millis(1500))
+        .measurement_time(Duration::from_secs(2));
+
+    let on_pool = pool.spawn_lazy(|| 7u64);
+    assert_eq!(*on_pool, 7);
+    let on_thread = spawn_lazy(|| 7u64);
+    assert_eq!(*on_thread, 7);
+    let cell = OnceCell::with_value(7u64);
+
+    g.bench_function("pool_lazy_deref", |b| b.iter(|| **black_box(&on_pool)));
+    g.bench_function("thread_per_task_lazy_deref", |b| {
+        b.iter(|| **black_box(&on_thread))
+    });
+    g.bench_function("once_cell_get", |b| {
+        b.iter(|| *black_box(&cell).get().unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    spawn_first_access,
+    throughput,
+    resolved_access_by_executor
+);
+criterion_main!(benches);

@@ -165,7 +165,10 @@ impl<T: Send + 'static> Lazy<Outcome<T>> {
         let deadline = Lazy::deadline(&this);
         let (lazy, out) = downstream(&this, deadline, || Outcome::Timeout, "then_ready");
         let k = move |r: thread::Result<Outcome<T>>| match r {
-            Ok(Outcome::Ready(value)) => match catch_unwind(AssertUnwindSafe(|| f(value))) {
+            Ok(Outcome::Ready(value)) => match catch_unwind(AssertUnwindSafe(|| {
+                out.computing_here();
+                f(value)
+            })) {
                 Ok(inner) => forward(Lazy::map(inner, Outcome::Ready), out),
                 Err(payload) => out.publish(Err(payload)),
             },

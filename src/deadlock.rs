@@ -37,6 +37,14 @@ pub(crate) trait Node: Send + Sync {
     fn label(&self) -> Cow<'static, str>;
     /// What it is waiting for right now.
     fn blocker(&self) -> Blocker;
+    /// Work-helping: runs, on this thread, the work this future waits for if no thread
+    /// has started it and its executor allows it. Never blocks on other threads.
+    fn help(&self);
+    /// Whether no thread has started the work this future waits for (so that nothing
+    /// can finish it unless a worker, or a helping reader, runs it).
+    fn unstarted(&self) -> bool;
+    /// Whether a thread is computing this future (or work it waits for) right now.
+    fn running(&self) -> bool;
 }
 
 /// A thread blocked without a limit, and on what.
@@ -49,8 +57,10 @@ static WAITS: LazyLock<Mutex<HashMap<ThreadId, Waiter>>> = LazyLock::new(Mutex::
 
 thread_local! {
     static ME: ThreadId = thread::current().id();
-    /// How many tasks this thread is running right now (nested by work-helping).
-    static RUNNING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// The tasks this thread is running right now, innermost last (nested by
+    /// work-helping): each node's address and label.
+    static RUNNING: std::cell::RefCell<Vec<(usize, &'static str)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// This thread's id, without touching the `Thread` handle's reference count.
@@ -58,30 +68,42 @@ pub(crate) fn current_thread() -> ThreadId {
     ME.with(|me| *me)
 }
 
-/// Marks this thread as running a task until the guard is dropped.
-pub(crate) fn running_task() -> RunningGuard {
-    RUNNING.with(|r| r.set(r.get() + 1));
+/// Marks this thread as running the task `node` (labelled `label`) until the guard
+/// is dropped.
+pub(crate) fn running_task(node: usize, label: &'static str) -> RunningGuard {
+    RUNNING.with(|r| r.borrow_mut().push((node, label)));
     RunningGuard(())
 }
 
 /// Whether this thread is running a task (its own executor's or one it helps with).
 pub(crate) fn in_task() -> bool {
-    RUNNING.with(std::cell::Cell::get) > 0
+    RUNNING.with(|r| !r.borrow().is_empty())
+}
+
+/// The task this thread is running innermost, if any.
+fn innermost_task() -> Option<(usize, &'static str)> {
+    RUNNING.with(|r| r.borrow().last().copied())
 }
 
 pub(crate) struct RunningGuard(());
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
-        RUNNING.with(|r| r.set(r.get() - 1));
+        RUNNING.with(|r| r.borrow_mut().pop());
     }
 }
 
+/// A thread's name, or its id if it has none.
 fn thread_name(thread: &thread::Thread) -> String {
     match thread.name() {
-        Some(name) => format!("{name:?}"),
+        Some(name) => name.to_owned(),
         None => format!("{:?}", thread.id()),
     }
+}
+
+/// How a task's closure type is shown: `task "<type name>"`.
+pub(crate) fn task_label(type_name: &str) -> String {
+    format!("task {type_name:?}")
 }
 
 /// The edge "this thread waits on a future", removed when dropped.
@@ -103,8 +125,13 @@ impl Drop for WaitGuard {
 pub(crate) fn enter_wait(future: &Arc<dyn Node>) -> Result<WaitGuard, Cycle> {
     let me = current_thread();
     let mut waits = WAITS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(path) = find_path_to(&waits, future, me) {
+    // The nodes the walk upgraded are dropped only after the lock is released: one of
+    // them may be the last reference to a task, whose value's `Drop` could wait.
+    let mut visited = Vec::new();
+    let found = find_path_to(&waits, future, me, &mut visited);
+    if let Some(path) = found {
         drop(waits);
+        drop(visited);
         return Err(cycle_from(path));
     }
     waits.insert(
@@ -114,11 +141,14 @@ pub(crate) fn enter_wait(future: &Arc<dyn Node>) -> Result<WaitGuard, Cycle> {
             thread_name: thread_name(&thread::current()),
         },
     );
+    drop(waits);
+    drop(visited);
     Ok(WaitGuard { me })
 }
 
 /// One step of a path through the graph: a future and the thread computing it.
 struct Step {
+    node: usize,
     label: Cow<'static, str>,
     runner: Option<thread::Thread>,
 }
@@ -128,24 +158,30 @@ fn find_path_to(
     waits: &HashMap<ThreadId, Waiter>,
     start: &Arc<dyn Node>,
     me: ThreadId,
+    visited: &mut Vec<Arc<dyn Node>>,
 ) -> Option<Vec<Step>> {
     // Depth-first, remembering each node's path. The graph is small (one edge per
     // blocked thread), and a visited set ends the walk on any cycle not through `me`.
     let mut stack: Vec<(Arc<dyn Node>, Vec<Step>)> = vec![(Arc::clone(start), Vec::new())];
     let mut seen: HashSet<*const ()> = HashSet::new();
     while let Some((node, mut path)) = stack.pop() {
-        if !seen.insert(Arc::as_ptr(&node).cast::<()>()) {
+        let addr = Arc::as_ptr(&node).cast::<()>();
+        if !seen.insert(addr) {
+            visited.push(node);
             continue;
         }
+        let step = |runner| Step {
+            node: addr as usize,
+            label: node.label(),
+            runner,
+        };
         match node.blocker() {
             Blocker::Nothing => {}
             Blocker::Runner(thread) => {
                 let id = thread.id();
-                path.push(Step {
-                    label: node.label(),
-                    runner: Some(thread),
-                });
+                path.push(step(Some(thread)));
                 if id == me {
+                    visited.push(node);
                     return Some(path);
                 }
                 if let Some(next) = waits.get(&id).and_then(|w| w.on.upgrade()) {
@@ -155,14 +191,12 @@ fn find_path_to(
             Blocker::Upstreams(upstreams) => {
                 for up in upstreams.iter().filter_map(Weak::upgrade) {
                     let mut p: Vec<Step> = path.iter().map(Step::copy).collect();
-                    p.push(Step {
-                        label: node.label(),
-                        runner: None,
-                    });
+                    p.push(step(None));
                     stack.push((up, p));
                 }
             }
         }
+        visited.push(node);
     }
     None
 }
@@ -170,6 +204,7 @@ fn find_path_to(
 impl Step {
     fn copy(&self) -> Step {
         Step {
+            node: self.node,
             label: self.label.clone(),
             runner: self.runner.clone(),
         }
@@ -179,9 +214,24 @@ impl Step {
 /// Builds the cycle's description: the future `me` is computing first, then the one
 /// it waits on, and so on around the cycle.
 fn cycle_from(mut path: Vec<Step>) -> Cycle {
-    // The last step is the future this thread runs; it starts the cycle.
-    if let Some(last) = path.pop() {
-        path.insert(0, last);
+    // The last step is a future this thread runs. If it is the task this thread runs
+    // innermost, it starts the cycle; if the thread has since started another task
+    // (by work-helping), that inner task is the one waiting, and starts the cycle.
+    let me = thread::current();
+    match (innermost_task(), path.last()) {
+        (Some((inner, label)), Some(last)) if inner != last.node => path.insert(
+            0,
+            Step {
+                node: inner,
+                label: Cow::Owned(task_label(label)),
+                runner: Some(me),
+            },
+        ),
+        _ => {
+            if let Some(last) = path.pop() {
+                path.insert(0, last);
+            }
+        }
     }
     Cycle {
         links: path
@@ -245,7 +295,7 @@ impl fmt::Display for Waits {
             return f.write_str("no thread is blocked on a future");
         }
         for (thread, chain) in self.chains() {
-            writeln!(f, "thread {thread}")?;
+            writeln!(f, "thread {thread:?}")?;
             for (depth, link) in chain.iter().enumerate() {
                 writeln!(f, "{:indent$}└─ waits on {link}", "", indent = depth * 3)?;
             }

@@ -208,6 +208,15 @@ macro_rules! background {
         $crate::background!(@items [$($e)?] [$($p)?] $($rest)*);
     };
 
+    (@items [$($e:expr)?] [$($p:expr)?] $($rest:tt)+) => {
+        ::core::compile_error!(concat!(
+            "background!: expected `fn name(args) -> T { body }`, optionally with a ",
+            "`self`, `self: Arc<Self>` or `fn name = name_now(&self, ..)` receiver, ",
+            "after the options `on(executor)` and `timeout(policy)`; found: ",
+            stringify!($($rest)+)
+        ));
+    };
+
     // The return type and the spawn call for each combination of options.
     (@ret [] $ret:ty) => { $crate::Lazy<$ret> };
     (@ret [$p:expr] $ret:ty) => { $crate::Lazy<$crate::Outcome<$ret>> };

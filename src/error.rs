@@ -74,7 +74,8 @@ pub struct CycleLink {
     /// What the future is: `task "<closure type>"` for a task, or what a derived
     /// future does (`map`, `then`, `all`, `scoped task`).
     pub future: String,
-    /// The thread computing it, if a thread is (by name, else by id).
+    /// The thread computing it, if a thread is: its name, or `ThreadId(N)` for an
+    /// unnamed thread.
     pub thread: Option<String>,
 }
 
@@ -120,7 +121,7 @@ impl fmt::Display for CycleLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.future)?;
         if let Some(thread) = &self.thread {
-            write!(f, " on thread {thread}")?;
+            write!(f, " on thread {thread:?}")?;
         }
         Ok(())
     }

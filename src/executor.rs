@@ -16,6 +16,11 @@ pub(crate) struct Home {
 }
 
 impl Home {
+    /// Follow-up work on a pool, while it lives.
+    pub(crate) fn pool(shared: Weak<pool::Shared>) -> Self {
+        Home { pool: Some(shared) }
+    }
+
     /// Where a downstream future fed by a task living here goes: follow-ups stay on
     /// the same pool; nothing to help (the downstream has no closure of its own).
     pub(crate) fn follower(&self) -> Placement {
@@ -23,6 +28,14 @@ impl Home {
             home: self.clone(),
             helpable: false,
         }
+    }
+
+    /// Whether this home is a pool with a worker waiting for a task.
+    pub(crate) fn has_idle_worker(&self) -> bool {
+        self.pool
+            .as_ref()
+            .and_then(Weak::upgrade)
+            .is_some_and(|pool| pool.has_idle_worker())
     }
 
     /// Runs follow-up work: on the pool if there is one, else on a new thread. A
@@ -51,10 +64,11 @@ impl Placement {
         Placement::default()
     }
 
-    /// Any executor: helping as it allows, follow-ups on new threads.
+    /// Any executor: helping as it allows, follow-ups where it says (its own pool for
+    /// a `ThreadPool`, else new threads).
     pub(crate) fn executor<E: Executor + ?Sized>(executor: &E) -> Self {
         Placement {
-            home: Home::default(),
+            home: executor.follow_up_home().0,
             helpable: executor.allows_helping(),
         }
     }
@@ -62,7 +76,7 @@ impl Placement {
     /// A `ThreadPool`: helping, follow-ups on the same pool.
     pub(crate) fn pool(shared: Weak<pool::Shared>) -> Self {
         Placement {
-            home: Home { pool: Some(shared) },
+            home: Home::pool(shared),
             helpable: true,
         }
     }
@@ -198,6 +212,27 @@ pub trait Executor {
     fn allows_helping(&self) -> bool {
         true
     }
+
+    /// Where follow-up work of this executor's futures runs (a `map` whose input is
+    /// already there): the crate's own pool keeps it on the pool; any other executor
+    /// sends it to a new thread. Not for implementing: the default is right for every
+    /// executor outside this crate.
+    #[doc(hidden)]
+    fn follow_up_home(&self) -> FollowUpHome {
+        FollowUpHome(Home::default())
+    }
+}
+
+/// Where follow-up work goes; see [`Executor::follow_up_home`]. Opaque: only this crate
+/// makes one that is not the default.
+#[doc(hidden)]
+#[derive(Clone, Default)]
+pub struct FollowUpHome(pub(crate) Home);
+
+impl fmt::Debug for FollowUpHome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FollowUpHome").finish_non_exhaustive()
+    }
 }
 
 impl<E: Executor + ?Sized> Executor for &E {
@@ -207,6 +242,9 @@ impl<E: Executor + ?Sized> Executor for &E {
     fn allows_helping(&self) -> bool {
         (**self).allows_helping()
     }
+    fn follow_up_home(&self) -> FollowUpHome {
+        (**self).follow_up_home()
+    }
 }
 
 impl<E: Executor + ?Sized> Executor for Arc<E> {
@@ -215,6 +253,9 @@ impl<E: Executor + ?Sized> Executor for Arc<E> {
     }
     fn allows_helping(&self) -> bool {
         (**self).allows_helping()
+    }
+    fn follow_up_home(&self) -> FollowUpHome {
+        (**self).follow_up_home()
     }
 }
 

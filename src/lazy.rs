@@ -310,9 +310,9 @@ impl<T> Lazy<T> {
     fn block(task: &Arc<dyn Source<T>>, until: Option<Instant>) -> Result<(), WaitError> {
         let core = task.core();
         if until.is_none() && core.deadline().is_none() {
-            if core.may_help() {
-                task.run_here();
-            }
+            // Work-helping: if no worker has started the work, do it here rather
+            // than sleep while it sits in a queue.
+            task.help();
             if !core.poll() {
                 let node: Arc<dyn Node> = task.clone();
                 let _edge = deadlock::enter_wait(&node).map_err(WaitError::Deadlock)?;
@@ -458,7 +458,7 @@ impl<T: Send + 'static> Lazy<T> {
         };
         let source = Arc::clone(&task);
         let callback: Callback = Box::new(move || k(source.core().take_result()));
-        match task.core().watch(callback) {
+        match task.core().watch(callback, if_decided == IfDecided::Submit) {
             Ok(_) => Lazy::schedule_deadline(&task),
             Err(callback) => run_or_submit(callback, if_decided, task.core().home()),
         }
@@ -473,7 +473,7 @@ impl<T: Send + 'static> Lazy<T> {
         let Some(task) = this.task.as_ref() else {
             return Err(callback);
         };
-        let id = task.core().watch(callback)?;
+        let id = task.core().watch(callback, false)?;
         Lazy::schedule_deadline(task);
         Ok(id)
     }
@@ -494,15 +494,25 @@ impl<T: Send + 'static> Lazy<T> {
         }
     }
 
-    /// Runs the task on this thread if that is allowed and nobody has started it;
-    /// returns whether the outcome is decided afterwards. Never blocks on the task.
+    /// Runs the work of this future on this thread if that is allowed and nobody has
+    /// started it; returns whether the outcome is decided afterwards. Never blocks on
+    /// another thread.
     pub(crate) fn help(this: &Self) -> bool {
         if let Some(task) = this.task.as_ref() {
-            if this.value.get().is_none() && task.core().may_help() {
-                task.run_here();
+            if this.value.get().is_none() {
+                task.help();
             }
         }
         Lazy::is_ready(this)
+    }
+
+    /// Whether this future is pending and no thread has started the work it waits for.
+    pub(crate) fn unstarted(this: &Self) -> bool {
+        this.value.get().is_none()
+            && this
+                .task
+                .as_ref()
+                .is_some_and(|task| !task.core().poll() && task.unstarted())
     }
 
     /// This future as a node of the deadlock detector's graph (`None` once resolved).

@@ -292,7 +292,7 @@ pub use crate::cancel::CancelToken;
 pub use crate::deadlock::debug;
 pub use crate::decorator::background;
 pub use crate::error::{Cycle, CycleLink, WaitError};
-pub use crate::executor::{Executor, Runnable};
+pub use crate::executor::{Executor, FollowUpHome, Runnable};
 pub use crate::future::{LazyFuture, LazyRefFuture, SharedLazyFuture};
 pub use crate::lazy::Lazy;
 pub use crate::many::{

@@ -144,11 +144,6 @@ fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>)
     if let Some(i) = futures.iter().position(Lazy::is_ready) {
         return Some(i);
     }
-    if until.is_none() {
-        if let Some(i) = futures.iter().position(Lazy::help) {
-            return Some(i);
-        }
-    }
     let waiter = Arc::new((Mutex::new(None::<usize>), Condvar::new()));
     let mut ids = Vec::with_capacity(futures.len());
     for (i, future) in futures.iter().enumerate() {
@@ -174,6 +169,20 @@ fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>)
     let found = loop {
         if let Some(i) = *first {
             break Some(i);
+        }
+        if until.is_none() && earliest.is_none() {
+            // Work-helping, only when nothing is in flight (else one of those may
+            // finish first while this thread is busy): run a queued input here. The
+            // watchers, registered first, still record which input finished first.
+            drop(first);
+            let helped = help_if_idle(futures);
+            first = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            if helped {
+                continue;
+            }
+            if let Some(i) = *first {
+                break Some(i);
+            }
         }
         let now = Instant::now();
         if until.is_some_and(|u| now >= u) {
@@ -206,6 +215,24 @@ fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>)
         Lazy::unwatch(&futures[i], id);
     }
     found
+}
+
+/// If every pending future's work is queued and none is running, runs one of them on
+/// this thread (work-helping); returns whether that decided it (`false` if nothing
+/// could be run here, so the caller sleeps instead of spinning).
+fn help_if_idle<'a, T, I>(futures: I) -> bool
+where
+    T: Send + 'static,
+    I: IntoIterator<Item = &'a Lazy<T>> + Clone,
+{
+    let mut pending = futures.clone().into_iter().filter(|f| !Lazy::is_ready(f));
+    if !pending.all(Lazy::unstarted) {
+        return false;
+    }
+    futures
+        .into_iter()
+        .find(|f| Lazy::unstarted(f))
+        .is_some_and(Lazy::help)
 }
 
 /// Blocks until the first of `futures` is ready and returns its index and value.
@@ -362,8 +389,9 @@ impl<T: Send + 'static> Iterator for AsCompleted<T> {
             if let Ok(i) = self.done.try_recv() {
                 return self.take(i);
             }
-            // Nothing finished yet: run an unstarted pool task here rather than sleep.
-            if self.futures.iter().flatten().any(Lazy::help) {
+            // Nothing finished yet. If nothing is running either, run a queued input
+            // here rather than sleep (work-helping); the watchers keep the order.
+            if self.earliest_deadline().is_none() && help_if_idle(self.futures.iter().flatten()) {
                 continue;
             }
             let received = match self.earliest_deadline() {

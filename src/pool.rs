@@ -6,15 +6,18 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 
-use crossbeam_channel::{Receiver, Sender};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use crate::cancel::CancelToken;
 use crate::deadlock;
-use crate::executor::{Executor, Placement, Runnable};
+use crate::executor::{Executor, FollowUpHome, Home, Placement, Runnable};
 use crate::lazy::Lazy;
 use crate::outcome::Outcome;
 use crate::policy::TimeoutPolicy;
 use crate::spawn;
+use crate::thread_per_task::ThreadPerTask;
 
 /// A pool of worker threads that run futures' tasks: spawning costs a heap allocation
 /// and a queue push instead of an OS thread, about fifty times less (see the crate's
@@ -22,9 +25,12 @@ use crate::spawn;
 ///
 /// * Workers are named `transparent-future-worker-N`. A task's panic reaches that
 ///   task's readers and never kills a worker.
-/// * **Work-helping**: a reader that would sleep on a task no worker has started yet
-///   runs it on its own thread instead. Nested futures therefore never starve the pool:
-///   a one-worker pool whose task waits on another task it spawned finishes.
+/// * **Work-helping**: a reader that would sleep on a task no worker has started yet,
+///   while no worker is idle, runs it on its own thread instead. Nested futures
+///   therefore never starve the pool: a one-worker pool whose task waits on another
+///   task it spawned finishes. The reader runs the task to completion, so a queued
+///   task that blocks on something only the reader would do later blocks the reader,
+///   as it would block a worker.
 /// * `ThreadPool` is a cheap handle (`Clone` shares the same workers) and is
 ///   `Send + Sync`. When the last handle is dropped, the pool stops taking tasks, lets
 ///   every queued and running task finish, and joins its workers. A pool whose last
@@ -50,6 +56,8 @@ pub(crate) struct Shared {
     queue: Option<Sender<Runnable>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     size: usize,
+    /// Workers waiting for a task (shared with them).
+    idle: Arc<AtomicUsize>,
 }
 
 // A pool is shared between threads by design.
@@ -92,17 +100,29 @@ impl ThreadPool {
             workers > 0,
             "transparent_future: a ThreadPool needs at least one worker"
         );
+        let cap = ThreadPerTask::max_live_threads();
+        if workers > cap {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "transparent_future: a ThreadPool of {workers} workers is more threads \
+                     than the system allows a process ({cap}, see ThreadPerTask)"
+                ),
+            ));
+        }
         let (queue, jobs) = crossbeam_channel::unbounded();
         let shared = Shared {
             queue: Some(queue),
-            workers: Mutex::new(Vec::with_capacity(workers)),
+            workers: Mutex::new(Vec::new()),
             size: workers,
+            idle: Arc::default(),
         };
         for i in 0..workers {
             let jobs = jobs.clone();
+            let idle = Arc::clone(&shared.idle);
             let handle = thread::Builder::new()
                 .name(format!("transparent-future-worker-{i}"))
-                .spawn(move || work(&jobs))?; // on error, dropping `shared` joins the rest
+                .spawn(move || work(&jobs, &idle))?; // on error, dropping `shared` joins the rest
             shared
                 .workers
                 .lock()
@@ -222,6 +242,13 @@ impl ThreadPool {
 }
 
 impl Shared {
+    /// Whether a worker is waiting for a task: a task queued now starts at once, so a
+    /// reader need not run it itself.
+    pub(crate) fn has_idle_worker(&self) -> bool {
+        // ORDERING: Relaxed: see `work`.
+        self.idle.load(Ordering::Relaxed) > 0
+    }
+
     pub(crate) fn enqueue(&self, task: Runnable) {
         if let Some(queue) = &self.queue {
             // The workers hold the receivers until the last handle is gone, and a
@@ -233,8 +260,27 @@ impl Shared {
 }
 
 /// A worker: run tasks until the pool is dropped and the queue is drained.
-fn work(jobs: &Receiver<Runnable>) {
-    for task in jobs {
+///
+/// A worker counts itself idle only while the queue is empty, so a busy pool pays no
+/// shared counter per task.
+fn work(jobs: &Receiver<Runnable>, idle: &AtomicUsize) {
+    loop {
+        let task = match jobs.try_recv() {
+            Ok(task) => task,
+            Err(TryRecvError::Disconnected) => return,
+            Err(TryRecvError::Empty) => {
+                // ORDERING: Relaxed: a hint for readers deciding whether to help; a
+                // stale value only means one help more or less, never a lost task.
+                idle.fetch_add(1, Ordering::Relaxed);
+                let next = jobs.recv();
+                // ORDERING: Relaxed, as above.
+                idle.fetch_sub(1, Ordering::Relaxed);
+                match next {
+                    Ok(task) => task,
+                    Err(_) => return,
+                }
+            }
+        };
         // A task's own panic is caught inside `run` and goes to its readers. This
         // catches a panic while dropping what the task left behind (a value whose
         // `Drop` panics, dropped here because nobody holds its future), so that the
@@ -252,10 +298,13 @@ impl Drop for Shared {
                 .get_mut()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        if deadlock::in_task() {
+        let me = thread::current().id();
+        if deadlock::in_task() || workers.iter().any(|w| w.thread().id() == me) {
             // Dropped from inside a task (this pool's or another's, run by a worker or
-            // by a helping reader): joining could wait on a worker that waits on this
-            // very task. The workers drain the queue and exit on their own.
+            // by a helping reader), or on one of its own workers (in a continuation,
+            // or with a task's value): joining could wait on a worker that waits on
+            // this very thread, or on this thread itself. The workers drain the queue
+            // and exit on their own.
             return;
         }
         for worker in workers {
@@ -281,6 +330,10 @@ impl Executor for ThreadPool {
     fn execute(&self, task: Runnable) -> io::Result<()> {
         self.enqueue(task);
         Ok(())
+    }
+
+    fn follow_up_home(&self) -> FollowUpHome {
+        FollowUpHome(Home::pool(Arc::downgrade(&self.shared)))
     }
 }
 

@@ -118,7 +118,10 @@ impl<'scope> Scope<'scope, '_> {
         let publisher = Arc::clone(&remote);
         thread_per_task::start_scoped(self.inner, move || {
             publisher.computing_here();
-            let running = crate::deadlock::running_task();
+            let running = crate::deadlock::running_task(
+                Arc::as_ptr(&publisher).cast::<()>() as usize,
+                std::any::type_name::<F>(),
+            );
             let result = catch_unwind(AssertUnwindSafe(f));
             drop(running);
             publisher.needs(Vec::new());

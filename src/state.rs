@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use crate::executor::{Home, Placement};
 use crate::panic::panic_message;
+use crate::task::runnable;
 
 /// What a task left behind: its value or its panic payload.
 pub(crate) type TaskResult<T> = thread::Result<T>;
@@ -50,13 +51,31 @@ pub(crate) type Callback = Box<dyn FnOnce() + Send>;
 struct Watcher {
     id: u64,
     callback: Callback,
+    /// Whether the callback runs user code (a continuation's closure) rather than
+    /// only forwarding the outcome (a wake-up, a signal, a publish).
+    user_code: bool,
+}
+
+/// Who decided an outcome, and so where its watchers may run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Decider {
+    /// The task, on its own thread: everything runs here, as continuations promise.
+    Task,
+    /// A reader or the timer, deciding a timeout: forwarding runs here, but user code
+    /// goes to the future's home, so that neither a released reader nor the timer
+    /// thread is held up by a continuation.
+    Deadline,
 }
 
 /// Runs callbacks taken from a decided state, outside the lock.
 #[allow(clippy::box_collection)] // the field's type, see `Inner::watchers`
-fn fire(watchers: Option<Box<Vec<Watcher>>>) {
+fn fire(watchers: Option<Box<Vec<Watcher>>>, decider: Decider, home: &Home) {
     for w in watchers.into_iter().flat_map(|b| *b) {
-        (w.callback)();
+        if w.user_code && decider == Decider::Deadline {
+            home.submit(runnable(w.callback));
+        } else {
+            (w.callback)();
+        }
     }
 }
 
@@ -109,7 +128,7 @@ impl<T> Core<T> {
     /// executor allows it and the future has no deadline (a reader running the task
     /// could not be released at a deadline).
     pub(crate) fn may_help(&self) -> bool {
-        self.helpable && self.timeout.is_none()
+        self.helpable && self.timeout.is_none() && !self.home.has_idle_worker()
     }
 
     /// Where follow-up work of this future runs.
@@ -150,7 +169,7 @@ impl<T> Core<T> {
         if wake {
             self.cond.notify_all();
         }
-        fire(watchers);
+        fire(watchers, Decider::Task, &self.home);
     }
 
     /// Decides the timeout if the deadline has passed. Returns whether the outcome
@@ -173,7 +192,7 @@ impl<T> Core<T> {
         let mut inner = self.lock();
         let decided = self.settle(&mut inner, Instant::now);
         if decided {
-            Self::release_decided(inner);
+            self.release_decided(inner);
         }
         decided
     }
@@ -181,19 +200,20 @@ impl<T> Core<T> {
     /// After a reader found the outcome decided: if that reader decided a timeout,
     /// the watchers are still registered; run them, outside the lock. (Other sleepers
     /// need no signal: each sleeps with a limit no later than the same deadline.)
-    fn release_decided(mut inner: MutexGuard<'_, Inner<T>>) {
+    fn release_decided(&self, mut inner: MutexGuard<'_, Inner<T>>) {
         let watchers = inner.watchers.take();
         drop(inner);
-        fire(watchers);
+        fire(watchers, Decider::Deadline, &self.home);
     }
 
     /// Registers `callback` to run once the outcome is decided, on the deciding
     /// thread; or gives it back if the outcome is already decided (checked and
     /// registered under one lock, so no decision is missed).
-    pub(crate) fn watch(&self, callback: Callback) -> Result<u64, Callback> {
+    /// `user_code` marks a callback that runs user code; see [`Decider`].
+    pub(crate) fn watch(&self, callback: Callback, user_code: bool) -> Result<u64, Callback> {
         let mut inner = self.lock();
         if self.settle(&mut inner, Instant::now) {
-            Self::release_decided(inner);
+            self.release_decided(inner);
             return Err(callback);
         }
         // ORDERING: Relaxed: ids only need to be unique.
@@ -201,7 +221,11 @@ impl<T> Core<T> {
         inner
             .watchers
             .get_or_insert_with(Box::default)
-            .push(Watcher { id, callback });
+            .push(Watcher {
+                id,
+                callback,
+                user_code,
+            });
         Ok(id)
     }
 
@@ -232,7 +256,7 @@ impl<T> Core<T> {
         loop {
             let now = Instant::now();
             if self.settle(&mut inner, || now) {
-                Self::release_decided(inner);
+                self.release_decided(inner);
                 return Waited::Resolved;
             }
             if until.is_some_and(|u| now >= u) {

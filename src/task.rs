@@ -26,9 +26,6 @@ pub(crate) trait Settle: Send + Sync {
 pub(crate) trait Source<T>: Settle + Node {
     fn core(&self) -> &Core<T>;
 
-    /// Runs the task here if no thread has claimed it yet; does nothing otherwise.
-    fn run_here(&self);
-
     /// Asks a cancellable task to stop (no effect on others).
     fn request_cancel(&self) {}
 }
@@ -129,14 +126,40 @@ where
     C: CancelHook,
 {
     fn label(&self) -> Cow<'static, str> {
-        Cow::Owned(format!("task {:?}", std::any::type_name::<F>()))
+        Cow::Owned(deadlock::task_label(std::any::type_name::<F>()))
     }
 
     fn blocker(&self) -> Blocker {
+        if self.core.deadline().is_some() {
+            // A wait through this future ends at its deadline: no deadlock.
+            return Blocker::Nothing;
+        }
         match &*self.job.lock().unwrap_or_else(PoisonError::into_inner) {
             JobState::Running(thread) => Blocker::Runner(thread.clone()),
             JobState::Unclaimed(_) | JobState::Finished => Blocker::Nothing,
         }
+    }
+
+    /// Work-helping: runs the task here if its executor allows it, it has no deadline,
+    /// and no thread has claimed it yet.
+    fn help(&self) {
+        if self.core.may_help() {
+            self.run();
+        }
+    }
+
+    fn unstarted(&self) -> bool {
+        matches!(
+            *self.job.lock().unwrap_or_else(PoisonError::into_inner),
+            JobState::Unclaimed(_)
+        )
+    }
+
+    fn running(&self) -> bool {
+        matches!(
+            *self.job.lock().unwrap_or_else(PoisonError::into_inner),
+            JobState::Running(_)
+        )
     }
 }
 
@@ -148,10 +171,6 @@ where
 {
     fn core(&self) -> &Core<T> {
         &self.core
-    }
-
-    fn run_here(&self) {
-        self.run();
     }
 
     fn request_cancel(&self) {
@@ -169,7 +188,10 @@ where
         if let Some(f) = self.claim() {
             // The closure is consumed here; a panic is caught and becomes the
             // future's result, so it reaches the readers and never the executor.
-            let running = deadlock::running_task();
+            let running = deadlock::running_task(
+                std::ptr::from_ref(self).cast::<()>() as usize,
+                std::any::type_name::<F>(),
+            );
             let result = catch_unwind(AssertUnwindSafe(f));
             self.finish();
             drop(running);
@@ -207,6 +229,16 @@ enum Link {
 impl<T> Remote<T> {
     pub(crate) fn core(&self) -> &Core<T> {
         &self.core
+    }
+
+    /// A copy of what the future waits for now (taken out of the lock, so that helping
+    /// never runs a task under it).
+    fn blocker_link(&self) -> Link {
+        match &*self.link.lock().unwrap_or_else(PoisonError::into_inner) {
+            Link::Nothing => Link::Nothing,
+            Link::Runner(thread) => Link::Runner(thread.clone()),
+            Link::Upstreams(up) => Link::Upstreams(up.clone()),
+        }
     }
 
     fn set_link(&self, link: Link) {
@@ -249,10 +281,49 @@ impl<T: Send> Node for Remote<T> {
     }
 
     fn blocker(&self) -> Blocker {
+        if self.core.deadline().is_some() {
+            // A wait through this future ends at its deadline: no deadlock.
+            return Blocker::Nothing;
+        }
         match &*self.link.lock().unwrap_or_else(PoisonError::into_inner) {
             Link::Nothing => Blocker::Nothing,
             Link::Runner(thread) => Blocker::Runner(thread.clone()),
             Link::Upstreams(up) => Blocker::Upstreams(up.clone()),
+        }
+    }
+
+    /// A derived future has no closure of its own to run: helping it means helping the
+    /// futures it waits for (so a `map` or `all` read inside a one-worker pool runs its
+    /// queued inputs rather than starve). With several inputs (`all`), only while none
+    /// of them is running: a running input may finish first (or panic, which decides
+    /// `all`), and this thread, busy with another, would answer late.
+    fn help(&self) {
+        if let Link::Upstreams(up) = self.blocker_link() {
+            let nodes: Vec<Arc<dyn Node>> = up.iter().filter_map(Weak::upgrade).collect();
+            for node in &nodes {
+                if nodes.len() > 1 && nodes.iter().any(|n| n.running()) {
+                    return;
+                }
+                node.help();
+            }
+        }
+    }
+
+    fn unstarted(&self) -> bool {
+        match self.blocker_link() {
+            Link::Upstreams(up) => up
+                .iter()
+                .filter_map(Weak::upgrade)
+                .all(|node| node.unstarted()),
+            Link::Runner(_) | Link::Nothing => false,
+        }
+    }
+
+    fn running(&self) -> bool {
+        match self.blocker_link() {
+            Link::Runner(_) => true,
+            Link::Upstreams(up) => up.iter().filter_map(Weak::upgrade).any(|n| n.running()),
+            Link::Nothing => false,
         }
     }
 }
@@ -261,9 +332,6 @@ impl<T: Send> Source<T> for Remote<T> {
     fn core(&self) -> &Core<T> {
         &self.core
     }
-
-    /// Nothing to run here: the closure lives on its own thread.
-    fn run_here(&self) {}
 }
 
 /// A job that runs one callback: follow-up work handed to an executor.

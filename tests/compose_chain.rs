@@ -55,7 +55,11 @@ fn map_on_a_one_worker_pool_runs_on_the_worker_and_adds_no_job_while_pending() {
         assert!(format!("{pool:?}").contains("queued: 1"), "{pool:?}");
         assert!(!Lazy::is_ready(&mapped));
         gate.open();
-        let (v, first, second) = Lazy::into_inner(mapped);
+        // A bounded wait never helps, so the links run on the worker (an unbounded read
+        // would run the queued `up` here, by work-helping).
+        let (v, first, second) = Lazy::wait_timeout(&mapped, LIMIT)
+            .cloned()
+            .expect("chain finished");
         assert_eq!(v, 42);
         assert!(first.starts_with("transparent-future-worker-"), "{first}");
         assert!(second.starts_with("transparent-future-worker-"), "{second}");
@@ -148,7 +152,9 @@ fn map_on_rayon_runs_on_the_rayon_worker_that_finished_the_upstream() {
             (u, thread::current().id(), rayon::current_thread_index())
         });
         gate.open();
-        let (u, on, index) = *mapped;
+        // A bounded wait never helps, so the closure runs where the upstream finished
+        // (an unbounded read of an unstarted upstream would run it here instead).
+        let (u, on, index) = *Lazy::wait_timeout(&mapped, LIMIT).expect("map finished");
         assert_eq!(u, on);
         assert!(index.is_some(), "map did not run on a rayon worker");
 
@@ -170,7 +176,9 @@ fn map_and_then_compute_on_every_executor() {
 
             let check = e.clone();
             let on_own = Lazy::map(e.spawn(|| 1), move |v| (v, check.on_own_thread()));
-            assert_eq!(*on_own, (1, true), "{name}: map ran off the executor");
+            // A bounded wait never helps (see above), so this checks where map runs.
+            let on_own = Lazy::wait_timeout(&on_own, LIMIT).copied();
+            assert_eq!(on_own, Some((1, true)), "{name}: map ran off the executor");
 
             let inner_exec = e.clone();
             let user = e.spawn(|| 7);
@@ -685,11 +693,10 @@ fn map_preserves_the_happens_before_of_the_upstream() {
 
 // ---------------------------------------------------------------- found bugs
 
-/// BUG: `Lazy::map` (and `Lazy::then`) on a `Lazy<Outcome<T>>` whose deadline passes
+/// Regression test, fixed: `Lazy::map` (and `Lazy::then`) on a `Lazy<Outcome<T>>` whose deadline passes
 /// runs the user closure on the crate's single timer thread, which then cannot keep
 /// any other deadline: an unrelated awaited future is woken late.
 #[test]
-#[ignore = "BUG: map/then closures on a timed-out upstream run on the timer thread and delay every other deadline"]
 fn a_map_closure_on_a_timed_out_upstream_does_not_run_on_or_block_the_timer() {
     within(LIMIT, || {
         let gate = Gate::new();
@@ -721,12 +728,11 @@ fn a_map_closure_on_a_timed_out_upstream_does_not_run_on_or_block_the_timer() {
     });
 }
 
-/// BUG: a future spawned on a `ThreadPool` through the generic executor path
+/// Regression test, fixed: a future spawned on a `ThreadPool` through the generic executor path
 /// (`spawn_lazy_on(&pool, ..)`, which `background! { on(pool) .. }` uses) does not know
 /// its pool, so a continuation on its already-resolved value starts a new thread
 /// instead of running on the pool ("on a ThreadPool, none" in `Lazy::map`'s docs).
 #[test]
-#[ignore = "BUG: map of a resolved spawn_lazy_on(&pool) future runs on a new thread, not on the pool"]
 fn map_of_a_resolved_future_spawned_with_spawn_lazy_on_a_pool_runs_on_the_pool() {
     within(LIMIT, || {
         let pool = ThreadPool::new(1);
@@ -741,11 +747,10 @@ fn map_of_a_resolved_future_spawned_with_spawn_lazy_on_a_pool_runs_on_the_pool()
     });
 }
 
-/// BUG: work-helping does not reach through a continuation: a pool task that reads a
+/// Regression test, fixed: work-helping does not reach through a continuation: a pool task that reads a
 /// `Lazy::map` of a task it queued on the same one-worker pool waits forever (the
 /// downstream is not helpable, and the only worker is the one waiting).
 #[test]
-#[ignore = "BUG: reading Lazy::map of a queued pool task from inside a 1-worker pool task deadlocks"]
 fn reading_a_map_inside_a_one_worker_pool_task_does_not_deadlock() {
     let pool = ThreadPool::new(1);
     let inner = pool.clone();

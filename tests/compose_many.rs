@@ -89,8 +89,10 @@ fn all_fails_at_the_first_panic_with_its_payload() {
             let _open = gate.guard();
             let g = gate.clone();
             let t0 = Instant::now();
+            let (started_tx, started) = std::sync::mpsc::channel();
             let inputs = vec![
                 e.spawn(move || {
+                    started_tx.send(()).unwrap();
                     g.wait(); // never ends while we look
                     1_u32
                 }),
@@ -99,6 +101,9 @@ fn all_fails_at_the_first_panic_with_its_payload() {
                     panic!("input one failed")
                 }),
             ];
+            // The blocked input is running on the executor before we read: a reader
+            // that helped with it instead (work-helping runs queued work) would block.
+            started.recv_timeout(ms(10_000)).unwrap();
             let all = Lazy::all(inputs);
             let msg = panic_of(|| all.len());
             assert!(msg.contains("input one failed"), "{name}: {msg}");
@@ -106,13 +111,17 @@ fn all_fails_at_the_first_panic_with_its_payload() {
 
             // The first panic in time wins; join gives the original payload.
             let g = gate.clone();
+            let (started_tx, started) = std::sync::mpsc::channel();
             let inputs = vec![
                 e.spawn(move || -> u32 {
+                    started_tx.send(()).unwrap();
                     g.wait();
                     panic!("second")
                 }),
                 e.spawn(|| -> u32 { panic!("first") }),
             ];
+            // As above: the gated input runs on the executor, not in a helping reader.
+            started.recv_timeout(ms(10_000)).unwrap();
             let payload = Lazy::join(Lazy::all(inputs)).unwrap_err();
             assert_eq!(payload.downcast_ref::<&str>(), Some(&"first"), "{name}");
         });
@@ -745,11 +754,10 @@ fn values_passing_through_all_and_as_completed_are_dropped_exactly_once() {
 
 // ---------------------------------------------------------------- found bugs
 
-/// BUG: `first_ready` helps (runs an unstarted pool task on the calling thread) before
+/// Regression test, fixed: `first_ready` helps (runs an unstarted pool task on the calling thread) before
 /// it waits, and returns the first future that is ready *after* that help, so a slow
 /// queued task it ran itself beats a fast one that finished long before.
 #[test]
-#[ignore = "BUG: first_ready returns a slow queued pool task it ran itself instead of the one that finished first"]
 fn first_ready_returns_the_future_that_finished_first_even_when_it_helps() {
     within(LIMIT, || {
         let pool = ThreadPool::new(1);
@@ -775,10 +783,9 @@ fn first_ready_returns_the_future_that_finished_first_even_when_it_helps() {
     });
 }
 
-/// BUG (same cause): the task `first_ready` runs itself can block it past another
+/// Regression (same cause as above), fixed: the task `first_ready` runs itself can block it past another
 /// future's deadline: it is not released at that deadline.
 #[test]
-#[ignore = "BUG: first_ready, helping a queued pool task, misses another future's deadline"]
 fn first_ready_is_released_at_a_deadline_while_another_task_is_queued() {
     within(LIMIT, || {
         let pool = ThreadPool::new(1);
@@ -808,11 +815,10 @@ fn first_ready_is_released_at_a_deadline_while_another_task_is_queued() {
     });
 }
 
-/// BUG (same cause): `as_completed` on a pool also runs a queued task itself before
+/// Regression (same cause as above), fixed: `as_completed` on a pool also runs a queued task itself before
 /// it looks again, so a future that completed meanwhile is yielded only once that
 /// task is done (the order stays right, the first item comes far too late).
 #[test]
-#[ignore = "BUG: as_completed runs a queued pool task itself and yields an already-completed future late"]
 fn as_completed_yields_a_completed_future_without_waiting_for_a_queued_one() {
     within(LIMIT, || {
         let pool = ThreadPool::new(1);
@@ -837,12 +843,11 @@ fn as_completed_yields_a_completed_future_without_waiting_for_a_queued_one() {
     });
 }
 
-/// BUG: work-helping does not reach through `Lazy::all`: a pool task that reads
+/// Regression test, fixed: work-helping does not reach through `Lazy::all`: a pool task that reads
 /// `Lazy::all` of tasks it queued on the same one-worker pool waits forever (the
 /// combined future is not helpable, and the only worker is the one waiting). Reading
 /// the inputs themselves, or `first_ready`/`as_completed` over them, works.
 #[test]
-#[ignore = "BUG: reading Lazy::all of queued pool tasks from inside a 1-worker pool task deadlocks"]
 fn reading_lazy_all_inside_a_one_worker_pool_task_does_not_deadlock() {
     let pool = ThreadPool::new(1);
     let inner = pool.clone();

@@ -45,6 +45,9 @@ pub(crate) trait Node: Send + Sync {
     fn unstarted(&self) -> bool;
     /// Whether a thread is computing this future (or work it waits for) right now.
     fn running(&self) -> bool;
+    /// Whether the pool this future's work runs on has a worker waiting for a task
+    /// (which will then start any queued work at once).
+    fn idle_worker(&self) -> bool;
 }
 
 /// A thread blocked without a limit, and on what.

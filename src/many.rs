@@ -217,8 +217,8 @@ fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>)
     found
 }
 
-/// If every pending future's work is queued and none is running, runs one of them on
-/// this thread (work-helping); returns whether that decided it (`false` if nothing
+/// If every pending future's work is queued, none is running and no worker is idle,
+/// runs one of them on this thread (work-helping); returns whether that decided it (`false` if nothing
 /// could be run here, so the caller sleeps instead of spinning).
 fn help_if_idle<'a, T, I>(futures: I) -> bool
 where
@@ -226,7 +226,7 @@ where
     I: IntoIterator<Item = &'a Lazy<T>> + Clone,
 {
     let mut pending = futures.clone().into_iter().filter(|f| !Lazy::is_ready(f));
-    if !pending.all(Lazy::unstarted) {
+    if !pending.all(|f| Lazy::unstarted(f) && !Lazy::home(f).has_idle_worker()) {
         return false;
     }
     futures

@@ -25,8 +25,9 @@ use crate::thread_per_task::ThreadPerTask;
 ///
 /// * Workers are named `transparent-future-worker-N`. A task's panic reaches that
 ///   task's readers and never kills a worker.
-/// * **Work-helping**: a reader that would sleep on a task no worker has started yet,
-///   while no worker is idle, runs it on its own thread instead. Nested futures
+/// * **Work-helping**: a reader that would sleep on a task no worker has started yet
+///   runs it on its own thread instead (waits on several futures at once help only
+///   while none of them runs and no worker is idle). Nested futures
 ///   therefore never starve the pool: a one-worker pool whose task waits on another
 ///   task it spawned finishes. The reader runs the task to completion, so a queued
 ///   task that blocks on something only the reader would do later blocks the reader,

@@ -128,7 +128,7 @@ impl<T> Core<T> {
     /// executor allows it and the future has no deadline (a reader running the task
     /// could not be released at a deadline).
     pub(crate) fn may_help(&self) -> bool {
-        self.helpable && self.timeout.is_none() && !self.home.has_idle_worker()
+        self.helpable && self.timeout.is_none()
     }
 
     /// Where follow-up work of this future runs.

@@ -161,6 +161,10 @@ where
             JobState::Running(_)
         )
     }
+
+    fn idle_worker(&self) -> bool {
+        self.core.home().has_idle_worker()
+    }
 }
 
 impl<T, F, C> Source<T> for Task<T, F, C>
@@ -295,13 +299,14 @@ impl<T: Send> Node for Remote<T> {
     /// A derived future has no closure of its own to run: helping it means helping the
     /// futures it waits for (so a `map` or `all` read inside a one-worker pool runs its
     /// queued inputs rather than starve). With several inputs (`all`), only while none
-    /// of them is running: a running input may finish first (or panic, which decides
-    /// `all`), and this thread, busy with another, would answer late.
+    /// of them is running and no worker is idle: a running input may finish first (or
+    /// panic, which decides `all`), an idle worker will start the queued ones at once,
+    /// and this thread, busy with one input, would answer late.
     fn help(&self) {
         if let Link::Upstreams(up) = self.blocker_link() {
             let nodes: Vec<Arc<dyn Node>> = up.iter().filter_map(Weak::upgrade).collect();
             for node in &nodes {
-                if nodes.len() > 1 && nodes.iter().any(|n| n.running()) {
+                if nodes.len() > 1 && nodes.iter().any(|n| n.running() || n.idle_worker()) {
                     return;
                 }
                 node.help();
@@ -325,6 +330,10 @@ impl<T: Send> Node for Remote<T> {
             Link::Upstreams(up) => up.iter().filter_map(Weak::upgrade).any(|n| n.running()),
             Link::Nothing => false,
         }
+    }
+
+    fn idle_worker(&self) -> bool {
+        self.core.home().has_idle_worker()
     }
 }
 

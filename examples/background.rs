@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use transparent_future::{Deadline, Lazy, Outcome, spawn_lazy, spawn_lazy_with};
+use transparent_future::{Deadline, Lazy, Outcome, background, spawn_lazy, spawn_lazy_with};
 
 const SLOW: Duration = Duration::from_millis(1000);
 
@@ -32,17 +32,15 @@ impl SomeClass {
     }
 }
 
-/// The decorator form, written as a closure: every call runs in the background.
-fn background<A, T, F>(f: F) -> impl Fn(A) -> Lazy<T>
-where
-    F: Fn(A) -> T + Send + Sync + 'static,
-    A: Send + 'static,
-    T: Send + 'static,
-{
-    let f = Arc::new(f);
-    move |arg| {
-        let f = Arc::clone(&f);
-        spawn_lazy(move || f(arg))
+/// A class whose method is decorated: every call runs in the background.
+struct SomeOtherClass;
+
+impl SomeOtherClass {
+    background! {
+        fn method(self: Arc<Self>, arg: u32) -> u32 {
+            std::thread::sleep(SLOW);
+            arg
+        }
     }
 }
 
@@ -73,10 +71,19 @@ fn main() {
     println!("{} / {} / {}", calls[2], calls[1], calls[0]);
     println!("  elapsed {:.2?}", t0.elapsed());
 
-    // The decorator form, written as a closure.
+    // The decorator form, written as a closure: background(f)(arg).
     let t0 = Instant::now();
     let slow = background(very_slow_task::<u32>);
     let (x, y, z) = (slow(1), slow(2), slow(3));
+    println!("{z} {y} {x}");
+    println!("  elapsed {:.2?}", t0.elapsed());
+
+    // A decorated method (the seed's SomeOtherClass).
+    let t0 = Instant::now();
+    let my_other_object = Arc::new(SomeOtherClass);
+    let x = my_other_object.clone().method(1);
+    let y = my_other_object.clone().method(2);
+    let z = my_other_object.method(3);
     println!("{z} {y} {x}");
     println!("  elapsed {:.2?}", t0.elapsed());
 

@@ -128,10 +128,7 @@ impl<T: Send + 'static> Lazy<T> {
         let deadline = policy.deadline(Instant::now());
         let inputs: Vec<Lazy<T>> = futures.into_iter().collect();
         let home = inputs.first().map(Lazy::home).unwrap_or_default();
-        let timeout = deadline.map(|at| Timeout {
-            at,
-            value: || Outcome::Timeout,
-        });
+        let timeout = Timeout::outcome(deadline);
         let (lazy, out) = Publisher::new(Core::new(timeout, home.follower()), "all_with");
         gather(inputs, out, Outcome::Ready);
         lazy

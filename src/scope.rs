@@ -207,10 +207,7 @@ impl<'scope> Scope<'scope, '_> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'static,
     {
-        let timeout = policy.deadline(Instant::now()).map(|at| Timeout {
-            at,
-            value: || Outcome::Timeout,
-        });
+        let timeout = Timeout::outcome(policy.deadline(Instant::now()));
         match self.start(move || Outcome::Ready(f()), timeout) {
             Ok(lazy) => lazy,
             Err(e) => panic!("transparent_future: a scoped background task was refused: {e}"),

@@ -27,14 +27,6 @@ where
     (lazy, Runnable::new(job))
 }
 
-/// The deadline of a policy, as the state's timeout.
-fn timeout_of<T>(deadline: Option<Instant>) -> Option<Timeout<Outcome<T>>> {
-    deadline.map(|at| Timeout {
-        at,
-        value: || Outcome::Timeout,
-    })
-}
-
 /// A task whose value is `Outcome::Ready(f())` if on time, `Outcome::Timeout` if not.
 pub(crate) fn with_policy<P, F, T>(
     policy: P,
@@ -46,7 +38,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let timeout = timeout_of(policy.deadline(Instant::now()));
+    let timeout = Timeout::outcome(policy.deadline(Instant::now()));
     let (lazy, job) = new_task(Core::new(timeout, place), move || Outcome::Ready(f()), ());
     (lazy, Runnable::new(job))
 }
@@ -77,7 +69,7 @@ where
     let deadline = policy.deadline(Instant::now());
     let flag = CancelFlag::new();
     let token = CancelToken::new(Arc::clone(&flag), deadline);
-    let core = Core::new(timeout_of(deadline), place);
+    let core = Core::new(Timeout::outcome(deadline), place);
     let (lazy, job) = new_task(core, move || Outcome::Ready(f(token)), flag);
     (lazy, Runnable::new(job))
 }

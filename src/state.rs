@@ -13,6 +13,7 @@ use std::thread;
 use std::time::Instant;
 
 use crate::executor::{Home, Placement};
+use crate::outcome::Outcome;
 use crate::panic::panic_message;
 use crate::task::runnable;
 
@@ -86,6 +87,17 @@ static NEXT_WATCHER: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct Timeout<T> {
     pub(crate) at: Instant,
     pub(crate) value: fn() -> T,
+}
+
+impl<T> Timeout<Outcome<T>> {
+    /// The timeout of a future of an `Outcome`: `Outcome::Timeout` at `deadline` (none
+    /// if there is no deadline).
+    pub(crate) fn outcome(deadline: Option<Instant>) -> Option<Self> {
+        deadline.map(|at| Timeout {
+            at,
+            value: || Outcome::Timeout,
+        })
+    }
 }
 
 /// How a wait ended.

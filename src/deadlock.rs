@@ -38,8 +38,9 @@ pub(crate) trait Node: Send + Sync {
     /// What it is waiting for right now.
     fn blocker(&self) -> Blocker;
     /// Work-helping: runs, on this thread, the work this future waits for if no thread
-    /// has started it and its executor allows it. Never blocks on other threads.
-    fn help(&self);
+    /// has started it and its executor allows it; returns whether it ran something.
+    /// Never blocks on other threads.
+    fn help(&self) -> bool;
     /// Whether no thread has started the work this future waits for (so that nothing
     /// can finish it unless a worker, or a helping reader, runs it).
     fn unstarted(&self) -> bool;

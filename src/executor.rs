@@ -16,6 +16,11 @@ pub(crate) struct Home {
 }
 
 impl Home {
+    /// Follow-up work on new threads.
+    pub(crate) fn thread() -> Self {
+        Home::default()
+    }
+
     /// Follow-up work on a pool, while it lives.
     pub(crate) fn pool(shared: Weak<pool::Shared>) -> Self {
         Home { pool: Some(shared) }

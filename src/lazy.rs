@@ -310,9 +310,10 @@ impl<T> Lazy<T> {
     fn block(task: &Arc<dyn Source<T>>, until: Option<Instant>) -> Result<(), WaitError> {
         let core = task.core();
         if until.is_none() && core.deadline().is_none() {
-            // Work-helping: if no worker has started the work, do it here rather
-            // than sleep while it sits in a queue.
-            task.help();
+            // Work-helping: while no worker has started the work, do it here rather
+            // than sleep while it sits in a queue. Again after each step: running one
+            // step (a `then`'s closure) may queue the next (the future it returned).
+            while !core.poll() && task.help() {}
             if !core.poll() {
                 let node: Arc<dyn Node> = task.clone();
                 let _edge = deadlock::enter_wait(&node).map_err(WaitError::Deadlock)?;
@@ -576,11 +577,13 @@ impl<T> Lazy<Outcome<T>> {
     /// assert!(Lazy::take_late(&x).is_none()); // taken once
     /// ```
     pub fn take_late(this: &Self) -> Option<thread::Result<T>> {
-        let late = this.task.as_deref()?.core().take_late()?;
-        Some(late.map(|outcome| match outcome {
-            Outcome::Ready(value) => value,
-            Outcome::Timeout => unreachable!("transparent_future: a task returned a timeout"),
-        }))
+        match this.task.as_deref()?.core().take_late()? {
+            Ok(Outcome::Ready(value)) => Some(Ok(value)),
+            // A derived future (`map_ready`, `then_ready`, `all_with`) whose input timed
+            // out publishes that timeout, late: there is no late value to give.
+            Ok(Outcome::Timeout) => None,
+            Err(payload) => Some(Err(payload)),
+        }
     }
 }
 

@@ -63,17 +63,18 @@ enum Decider {
     /// The task, on its own thread: everything runs here, as continuations promise.
     Task,
     /// A reader or the timer, deciding a timeout: forwarding runs here, but user code
-    /// goes to the future's home, so that neither a released reader nor the timer
-    /// thread is held up by a continuation.
+    /// goes to a new thread, so that neither a released reader nor the timer thread is
+    /// held up by a continuation, and a pool whose workers all wait on the
+    /// continuation (the input still queued behind them) cannot starve it.
     Deadline,
 }
 
 /// Runs callbacks taken from a decided state, outside the lock.
 #[allow(clippy::box_collection)] // the field's type, see `Inner::watchers`
-fn fire(watchers: Option<Box<Vec<Watcher>>>, decider: Decider, home: &Home) {
+fn fire(watchers: Option<Box<Vec<Watcher>>>, decider: Decider) {
     for w in watchers.into_iter().flat_map(|b| *b) {
         if w.user_code && decider == Decider::Deadline {
-            home.submit(runnable(w.callback));
+            Home::thread().submit(runnable(w.callback));
         } else {
             (w.callback)();
         }
@@ -181,7 +182,7 @@ impl<T> Core<T> {
         if wake {
             self.cond.notify_all();
         }
-        fire(watchers, Decider::Task, &self.home);
+        fire(watchers, Decider::Task);
     }
 
     /// Decides the timeout if the deadline has passed. Returns whether the outcome
@@ -215,7 +216,7 @@ impl<T> Core<T> {
     fn release_decided(&self, mut inner: MutexGuard<'_, Inner<T>>) {
         let watchers = inner.watchers.take();
         drop(inner);
-        fire(watchers, Decider::Deadline, &self.home);
+        fire(watchers, Decider::Deadline);
     }
 
     /// Registers `callback` to run once the outcome is decided, on the deciding

@@ -142,10 +142,8 @@ where
 
     /// Work-helping: runs the task here if its executor allows it, it has no deadline,
     /// and no thread has claimed it yet.
-    fn help(&self) {
-        if self.core.may_help() {
-            self.run();
-        }
+    fn help(&self) -> bool {
+        self.core.may_help() && self.run_claimed()
     }
 
     fn unstarted(&self) -> bool {
@@ -189,6 +187,28 @@ where
     C: CancelHook,
 {
     fn run(&self) {
+        self.run_claimed();
+    }
+
+    fn abandon(&self) {
+        if let Some(f) = self.claim() {
+            self.finish();
+            drop(f);
+            self.core.publish(Err(Box::new(
+                "the executor dropped the task without running it",
+            )));
+        }
+    }
+}
+
+impl<T, F, C> Task<T, F, C>
+where
+    T: Send,
+    F: FnOnce() -> T + Send,
+    C: CancelHook,
+{
+    /// Runs the closure if this thread claims it; returns whether it did.
+    fn run_claimed(&self) -> bool {
         if let Some(f) = self.claim() {
             // The closure is consumed here; a panic is caught and becomes the
             // future's result, so it reaches the readers and never the executor.
@@ -200,16 +220,9 @@ where
             self.finish();
             drop(running);
             self.core.publish(result);
-        }
-    }
-
-    fn abandon(&self) {
-        if let Some(f) = self.claim() {
-            self.finish();
-            drop(f);
-            self.core.publish(Err(Box::new(
-                "the executor dropped the task without running it",
-            )));
+            true
+        } else {
+            false
         }
     }
 }
@@ -302,16 +315,18 @@ impl<T: Send> Node for Remote<T> {
     /// of them is running and no worker is idle: a running input may finish first (or
     /// panic, which decides `all`), an idle worker will start the queued ones at once,
     /// and this thread, busy with one input, would answer late.
-    fn help(&self) {
+    fn help(&self) -> bool {
+        let mut ran = false;
         if let Link::Upstreams(up) = self.blocker_link() {
             let nodes: Vec<Arc<dyn Node>> = up.iter().filter_map(Weak::upgrade).collect();
             for node in &nodes {
                 if nodes.len() > 1 && nodes.iter().any(|n| n.running() || n.idle_worker()) {
-                    return;
+                    break;
                 }
-                node.help();
+                ran |= node.help();
             }
         }
+        ran
     }
 
     fn unstarted(&self) -> bool {

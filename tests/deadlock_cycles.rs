@@ -12,45 +12,19 @@
 //! Ordered scenarios use `debug::waits()` to know that a thread is blocked before the
 //! next one closes the cycle; they filter on their own (unique) closure type names.
 
-use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+mod support;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Barrier, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::{bounded, panic_text};
 use transparent_future::{
     Builder, CycleLink, Lazy, NoTimeout, Outcome, SharedLazy, WaitError, debug, spawn_lazy,
 };
 
 type Slot<T> = Arc<OnceLock<SharedLazy<T>>>;
-
-/// Runs `f` on its own thread and returns its result, or fails the test if it takes
-/// longer than `secs` (a missed detection would block forever).
-#[track_caller]
-fn bounded<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    thread::Builder::new()
-        .name("watchdog-scenario".into())
-        .spawn(move || {
-            let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
-        })
-        .unwrap();
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(payload)) => resume_unwind(payload),
-        Err(_) => panic!("the scenario did not finish within {secs} s: a missed deadlock?"),
-    }
-}
-
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        String::from("<non-string payload>")
-    }
-}
 
 fn type_name_of<F>(_: &F) -> &'static str {
     std::any::type_name::<F>()

@@ -4,28 +4,14 @@
 //! The registry is process-global, so this file holds a single test: no other test of
 //! this binary can block on a future meanwhile, and the counts are exact.
 
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+mod support;
+
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::bounded;
 use transparent_future::{Builder, CycleLink, Lazy, debug, spawn_lazy};
-
-#[track_caller]
-fn bounded<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    thread::Builder::new()
-        .name("watchdog-scenario".into())
-        .spawn(move || {
-            let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
-        })
-        .unwrap();
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(payload)) => resume_unwind(payload),
-        Err(_) => panic!("the scenario did not finish within {secs} s"),
-    }
-}
 
 fn type_name_of<F>(_: &F) -> &'static str {
     std::any::type_name::<F>()

@@ -5,32 +5,18 @@
 //! a pool and threads: never a `WaitError::Deadlock`, and the registry is empty of our
 //! threads afterwards. Every scenario runs under a watchdog.
 
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::bounded;
 use transparent_future::{
     Builder, Deadline, Lazy, NoTimeout, Outcome, SharedLazy, ThreadPool, WaitError, debug,
     spawn_lazy, spawn_lazy_with,
 };
-
-#[track_caller]
-fn bounded<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    thread::Builder::new()
-        .name("watchdog-scenario".into())
-        .spawn(move || {
-            let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
-        })
-        .unwrap();
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(payload)) => resume_unwind(payload),
-        Err(_) => panic!("the scenario did not finish within {secs} s"),
-    }
-}
 
 /// `try_wait` that must succeed: a cycle-free wait is never refused.
 #[track_caller]

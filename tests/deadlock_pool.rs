@@ -9,33 +9,19 @@
 //! Every scenario runs under a watchdog; refused tasks fall back to a value, which
 //! breaks the cycle, so no worker is left blocked.
 
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+mod support;
+
 use std::sync::{Arc, Barrier, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::bounded;
 use transparent_future::{CycleLink, Lazy, SharedLazy, ThreadPool, WaitError, debug, spawn_lazy};
 
 type Slot<T> = Arc<OnceLock<SharedLazy<T>>>;
 
 const WORKER_0: &str = "transparent-future-worker-0";
 const WORKER_1: &str = "transparent-future-worker-1";
-
-#[track_caller]
-fn bounded<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    thread::Builder::new()
-        .name("watchdog-scenario".into())
-        .spawn(move || {
-            let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
-        })
-        .unwrap();
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(payload)) => resume_unwind(payload),
-        Err(_) => panic!("the scenario did not finish within {secs} s: a deadlock?"),
-    }
-}
 
 fn type_name_of<F>(_: &F) -> &'static str {
     std::any::type_name::<F>()

@@ -8,7 +8,8 @@
 //! with an environment variable set. The parent checks the child's exit status, that it
 //! reached its end, and what it printed.
 
-use std::any::Any;
+mod support;
+
 use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::{Command, Stdio};
@@ -17,6 +18,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::panic_text;
 use transparent_future::{
     Deadline, Lazy, Outcome, SharedLazy, ThreadPerTask, ThreadPool, spawn_lazy, spawn_lazy_with,
 };
@@ -116,16 +118,6 @@ impl Drop for Bomb {
     fn drop(&mut self) {
         BOMB_DROPS.fetch_add(1, SeqCst);
         panic!("bomb {} went off", self.0);
-    }
-}
-
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        String::from("<non-string payload>")
     }
 }
 

@@ -6,46 +6,22 @@
 //! with a clear error or message; none hangs (every scenario runs under a watchdog) and
 //! no value is lost or dropped twice.
 
-use std::any::Any;
+mod support;
+
 use std::fmt;
 use std::io;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::{bounded, panic_text};
 use transparent_future::{
     Builder, Deadline, Executor, Lazy, Outcome, Runnable, SharedLazy, ThreadPerTask, ThreadPool,
     WaitError, first_ready, first_ready_deadline, first_ready_with, spawn_lazy,
     spawn_lazy_cancellable_with, spawn_lazy_on, spawn_lazy_with, try_spawn_lazy_on,
 };
-
-#[track_caller]
-fn bounded<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    thread::Builder::new()
-        .name("watchdog-scenario".into())
-        .spawn(move || {
-            let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
-        })
-        .unwrap();
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(payload)) => resume_unwind(payload),
-        Err(_) => panic!("the scenario did not finish within {secs} s: a hang"),
-    }
-}
-
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        String::from("<non-string payload>")
-    }
-}
 
 #[track_caller]
 fn panics_with<R>(needle: &str, f: impl FnOnce() -> R) -> String {

@@ -4,44 +4,20 @@
 //! hangs. The cap is process-global, so this file holds a single test, which restores
 //! the cap it found.
 
-use std::any::Any;
+mod support;
+
 use std::io;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::{bounded, panic_text};
 use transparent_future::{
     Builder, Deadline, Lazy, ThreadPerTask, ThreadPool, background, spawn_lazy,
     spawn_lazy_cancellable, spawn_lazy_with, try_spawn_lazy, try_spawn_lazy_with,
 };
-
-#[track_caller]
-fn bounded<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    thread::Builder::new()
-        .name("watchdog-scenario".into())
-        .spawn(move || {
-            let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
-        })
-        .unwrap();
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(payload)) => resume_unwind(payload),
-        Err(_) => panic!("the scenario did not finish within {secs} s: a hang"),
-    }
-}
-
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        String::from("<non-string payload>")
-    }
-}
 
 #[track_caller]
 fn panics_with<R>(needle: &str, f: impl FnOnce() -> R) -> String {

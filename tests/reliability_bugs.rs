@@ -4,42 +4,18 @@
 //! fixes and now guard against regressions. Every scenario runs under a watchdog, so a
 //! hang fails instead of blocking the run.
 
-use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+mod support;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use support::{bounded, panic_text};
 use transparent_future::{Deadline, Lazy, Outcome, ThreadPool, spawn_lazy, spawn_lazy_with};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-#[track_caller]
-fn bounded<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    thread::Builder::new()
-        .name("watchdog-scenario".into())
-        .spawn(move || {
-            let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
-        })
-        .expect("a thread for the scenario");
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(Ok(value)) => value,
-        Ok(Err(payload)) => resume_unwind(payload),
-        Err(_) => panic!("the scenario did not finish within {secs} s: a hang"),
-    }
-}
-
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        String::from("<non-string payload>")
-    }
 }
 
 /// Waits (bounded) for a timed-out future's late result and returns what `take_late`

@@ -186,6 +186,8 @@ fn find_path_to(
                 path.push(step(Some(thread)));
                 if id == me {
                     visited.push(node);
+                    // The nodes still queued are dropped by the caller, after the lock.
+                    visited.extend(stack.into_iter().map(|(n, _)| n));
                     return Some(path);
                 }
                 if let Some(next) = waits.get(&id).and_then(|w| w.on.upgrade()) {
@@ -336,6 +338,8 @@ pub mod debug {
 }
 
 fn snapshot() -> Waits {
+    // Nodes upgraded under the lock are dropped after it (see `enter_wait`).
+    let mut keep: Vec<Arc<dyn Node>> = Vec::new();
     let waits = WAITS.lock().unwrap_or_else(PoisonError::into_inner);
     let mut out = Waits {
         chains: Vec::new(),
@@ -347,6 +351,7 @@ fn snapshot() -> Waits {
         let mut next = waiter.on.upgrade();
         while let Some(node) = next.take() {
             if !seen.insert(Arc::as_ptr(&node).cast::<()>()) {
+                keep.push(node);
                 break;
             }
             match node.blocker() {
@@ -369,9 +374,12 @@ fn snapshot() -> Waits {
                     thread: None,
                 }),
             }
+            keep.push(node);
         }
         out.waiting.push(waiter.thread_name.clone());
         out.chains.push(chain);
     }
+    drop(waits);
+    drop(keep);
     out
 }

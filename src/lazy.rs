@@ -500,15 +500,13 @@ impl<T: Send + 'static> Lazy<T> {
     }
 
     /// Runs the work of this future on this thread if that is allowed and nobody has
-    /// started it; returns whether the outcome is decided afterwards. Never blocks on
-    /// another thread.
+    /// started it; returns whether it ran something (the caller looks again, and helps
+    /// again: a step can queue the next). Never blocks on another thread.
     pub(crate) fn help(this: &Self) -> bool {
-        if let Some(task) = this.task.as_ref() {
-            if this.value.get().is_none() {
-                task.help();
-            }
+        match this.task.as_ref() {
+            Some(task) if this.value.get().is_none() => task.help(),
+            _ => false,
         }
-        Lazy::is_ready(this)
     }
 
     /// Whether this future is pending and no thread has started the work it waits for.

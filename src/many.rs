@@ -185,27 +185,28 @@ fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>)
         if until.is_some_and(|u| now >= u) {
             break None;
         }
-        let wake = [until, earliest.filter(|&e| e > now)]
-            .into_iter()
-            .flatten()
-            .min();
-        let Some(at) = wake else {
-            first = cond.wait(first).unwrap_or_else(PoisonError::into_inner);
-            continue;
-        };
-        let (guard, timed_out) = cond
-            .wait_timeout(first, at.saturating_duration_since(now))
-            .unwrap_or_else(PoisonError::into_inner);
-        first = guard;
-        if timed_out.timed_out() && first.is_none() {
-            // Decide any passed deadline (outside our lock: the watchers take it).
+        if earliest.is_some_and(|e| e <= now) {
+            // A deadline has passed: looking decides it (outside our lock: the
+            // watchers take it), and the watchers then signal. A deadline equal to
+            // `now` is decided a moment later (strictly after), so loop, never sleep
+            // without a limit past a deadline.
             drop(first);
             let decided = futures.iter().position(Lazy::is_ready);
             first = lock.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(i) = decided {
                 break Some(first.unwrap_or(i));
             }
+            continue;
         }
+        let wake = [until, earliest].into_iter().flatten().min();
+        let Some(at) = wake else {
+            first = cond.wait(first).unwrap_or_else(PoisonError::into_inner);
+            continue;
+        };
+        first = cond
+            .wait_timeout(first, at.saturating_duration_since(now))
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
     };
     drop(first);
     for (i, id) in ids {
@@ -215,8 +216,8 @@ fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>)
 }
 
 /// If every pending future's work is queued, none is running and no worker is idle,
-/// runs one of them on this thread (work-helping); returns whether that decided it (`false` if nothing
-/// could be run here, so the caller sleeps instead of spinning).
+/// runs one of them on this thread (work-helping); returns whether it ran something
+/// (`false` if nothing could be run here, so the caller sleeps instead of spinning).
 fn help_if_idle<'a, T, I>(futures: I) -> bool
 where
     T: Send + 'static,

@@ -7,6 +7,8 @@
 //! sides take the lock (see `docs/design.md`). The resolved fast path never comes here:
 //! the reader's handle caches the value in its own `OnceCell`.
 
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -69,15 +71,51 @@ enum Decider {
     Deadline,
 }
 
-/// Runs callbacks taken from a decided state, outside the lock.
+thread_local! {
+    /// Set while this thread runs forwarding callbacks of an outcome decided by a
+    /// deadline: a downstream future they publish is then decided by that deadline
+    /// too, and its own user-code callbacks must not run here either.
+    static DEADLINE_FIRING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Runs callbacks taken from a decided state, outside the lock. Every callback runs
+/// even if one panics (a user's `Waker::wake`, a value's `Drop`); the first panic is
+/// raised again afterwards, so no wake-up is lost to another's failure.
 #[allow(clippy::box_collection)] // the field's type, see `Inner::watchers`
 fn fire(watchers: Option<Box<Vec<Watcher>>>, decider: Decider) {
-    for w in watchers.into_iter().flat_map(|b| *b) {
+    let Some(watchers) = watchers else {
+        return;
+    };
+    let mut first_panic = None;
+    for w in *watchers {
         if w.user_code && decider == Decider::Deadline {
             Home::thread().submit(runnable(w.callback));
-        } else {
-            (w.callback)();
+            continue;
         }
+        let by_deadline = decider == Decider::Deadline;
+        if by_deadline {
+            DEADLINE_FIRING.with(|d| d.set(d.get() + 1));
+        }
+        let ran = catch_unwind(AssertUnwindSafe(w.callback));
+        if by_deadline {
+            DEADLINE_FIRING.with(|d| d.set(d.get() - 1));
+        }
+        if let Err(payload) = ran {
+            first_panic.get_or_insert(payload);
+        }
+    }
+    if let Some(payload) = first_panic {
+        resume_unwind(payload);
+    }
+}
+
+/// Who decides an outcome published now: the task, unless this thread is forwarding
+/// an outcome that a deadline decided.
+fn publisher() -> Decider {
+    if DEADLINE_FIRING.with(Cell::get) > 0 {
+        Decider::Deadline
+    } else {
+        Decider::Task
     }
 }
 
@@ -182,7 +220,7 @@ impl<T> Core<T> {
         if wake {
             self.cond.notify_all();
         }
-        fire(watchers, Decider::Task);
+        fire(watchers, publisher());
     }
 
     /// Decides the timeout if the deadline has passed. Returns whether the outcome

@@ -7,6 +7,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, PoisonError, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -81,9 +82,14 @@ fn run(rx: &Receiver<Entry>) {
         let now = Instant::now();
         while heap.peek().is_some_and(|Reverse(e)| e.at <= now) {
             if let Some(Reverse(entry)) = heap.pop() {
-                if let Some(target) = entry.target.upgrade() {
-                    target.settle();
-                }
+                // A panic here (a user's waker, or the drop of a late value when this
+                // was the last reference) must not end the timer and lose the other
+                // deadlines; the panic hook has reported it.
+                let _ = catch_unwind(AssertUnwindSafe(|| {
+                    if let Some(target) = entry.target.upgrade() {
+                        target.settle();
+                    }
+                }));
             }
         }
         let wake = heap.peek().map_or(now + IDLE, |Reverse(e)| e.at);

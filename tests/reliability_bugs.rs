@@ -12,7 +12,9 @@ use std::thread;
 use std::time::Duration;
 
 use support::{bounded, panic_text};
-use transparent_future::{Deadline, Lazy, Outcome, ThreadPool, spawn_lazy, spawn_lazy_with};
+use transparent_future::{
+    Deadline, Lazy, Outcome, ThreadPool, as_completed, first_ready, spawn_lazy, spawn_lazy_with,
+};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -179,4 +181,46 @@ fn a_pool_task_reading_a_then_whose_inner_future_is_queued_on_the_pool_finishes(
         Some(2),
         "the reader was not released: the then's inner future never ran"
     );
+}
+
+/// Fixed bug (found in review): `first_ready` and `as_completed` helped once and then
+/// slept without a limit when the helped step queued the next one (a `then` whose
+/// closure spawns on the same one-worker pool), so the inner task never ran.
+#[test]
+fn first_ready_and_as_completed_keep_helping_through_a_then_on_a_one_worker_pool() {
+    let got = bounded(20, || {
+        let pool = ThreadPool::new(1);
+        let p = pool.clone();
+        let outer = pool.spawn_lazy(move || {
+            let a = p.spawn_lazy(|| 1);
+            let q = p.clone();
+            let f = Lazy::then(a, move |x| q.spawn_lazy(move || x + 1));
+            let (_, first) = first_ready(std::slice::from_ref(&f));
+            let first = *first;
+            let b = p.spawn_lazy(|| 10);
+            let q = p.clone();
+            let g = Lazy::then(b, move |x| q.spawn_lazy(move || x + 1));
+            let completed: Vec<i32> = as_completed([g]).map(|(_, f)| *f).collect();
+            (first, completed)
+        });
+        Lazy::into_inner(outer)
+    });
+    assert_eq!(got, (2, vec![11]));
+}
+
+/// Fixed bug (found in review): a continuation downstream of a combinator whose input
+/// was decided by a deadline ran on the timer thread (the forwarding publish counted as
+/// the task's own), holding up every other deadline.
+#[test]
+fn a_map_after_all_of_a_timed_out_input_does_not_run_on_the_timer() {
+    let name = bounded(20, || {
+        let slow = spawn_lazy_with(Deadline::after(Duration::from_millis(10)), || {
+            thread::sleep(Duration::from_millis(300));
+        });
+        let mapped = Lazy::map(Lazy::all([slow]), |_| {
+            thread::current().name().map(str::to_owned)
+        });
+        Lazy::into_inner(mapped)
+    });
+    assert_ne!(name.as_deref(), Some("transparent-future-timer"));
 }

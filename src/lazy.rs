@@ -354,12 +354,7 @@ impl<T> Lazy<T> {
         if let Some(message) = task.core().panic_payload_message() {
             return Err(WaitError::Panicked(message));
         }
-        Ok(self
-            .value
-            .get_or_init(|| match task.core().take_for_cache() {
-                Ok(value) => value,
-                Err(message) => unreachable!("transparent_future: {message}"),
-            }))
+        Ok(self.value.get_or_init(|| task.core().take_for_cache()))
     }
 
     /// Blocks until the value is there, like [`Lazy::wait`], but returns an error

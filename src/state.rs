@@ -335,20 +335,20 @@ impl<T> Core<T> {
     }
 
     /// Moves the decided outcome out for the handle's cache. Call only once the outcome
-    /// is decided, and at most once successfully per handle (the handle's `OnceCell`
-    /// guarantees that). A panic stays in place, so every reader sees it; the error is
-    /// the message the reader panics with.
-    pub(crate) fn take_for_cache(&self) -> Result<T, String> {
+    /// is decided and known not to be a panic (a panic stays in place, so that every
+    /// reader sees it; the caller checks with `panic_payload_message` first), and at
+    /// most once per handle (the handle's `OnceLock` guarantees that).
+    pub(crate) fn take_for_cache(&self) -> T {
         let mut inner = self.lock();
-        match &inner.slot {
-            Slot::Done(Err(payload)) => Err(reader_panic_message(payload.as_ref())),
-            Slot::TimedOut { .. } => Ok(self.timeout_value()),
-            Slot::Done(Ok(_)) => match std::mem::replace(&mut inner.slot, Slot::Taken) {
-                Slot::Done(Ok(value)) => Ok(value),
-                _ => unreachable!(),
-            },
-            Slot::Pending | Slot::Taken => {
-                unreachable!("transparent_future: read of an undecided or consumed future")
+        match std::mem::replace(&mut inner.slot, Slot::Taken) {
+            Slot::Done(Ok(value)) => value,
+            Slot::TimedOut { late } => {
+                // The late value, if any, stays with the state (dropped with it).
+                inner.slot = Slot::TimedOut { late };
+                self.timeout_value()
+            }
+            Slot::Done(Err(_)) | Slot::Pending | Slot::Taken => {
+                unreachable!("transparent_future: cached a panicked, undecided or consumed future")
             }
         }
     }

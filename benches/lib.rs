@@ -1,0 +1,1 @@
+//! Side-by-side benchmarks of `transparent-future` against its peers.

@@ -1,0 +1,1 @@
+//! Tests of `transparent-future` that need the peers' crates; see `tests/`.

@@ -1,8 +1,9 @@
-//! Benchmarks of composition against the same work written without it (composition
-//! issue, point 7 of `docs/performance.md`): `Lazy::map` and `Lazy::all` against std
-//! threads and channels, and `.await` against `tokio::task::spawn_blocking`.
+//! Benchmarks of composition against the same work written without it: `Lazy::map` and
+//! `Lazy::all` against std threads and channels, and `.await` against
+//! `tokio::task::spawn_blocking`.
 //!
-//! `cargo bench --bench compose`; one group: `-- map`.
+//! `cargo bench -p transparent-future-benches --bench compose`; one group:
+//! `... --bench compose -- '^map_two_stages/'`.
 
 use std::hint::black_box;
 use std::sync::mpsc;
@@ -10,7 +11,7 @@ use std::thread;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use transparent_future::{Lazy, ThreadPool, spawn_lazy, spawn_lazy_on};
+use transparent_future::{Lazy, ThreadPool, spawn_lazy};
 
 /// A two-stage job: compute, then transform. `Lazy::map` runs the second stage on the
 /// thread that finished the first; the std version hands the value to a second thread
@@ -88,12 +89,12 @@ fn await_value(c: &mut Criterion) {
         .max_blocking_threads(2)
         .build()
         .unwrap();
-    let mut g = c.benchmark_group("await");
+    let mut g = c.benchmark_group("await_pool_value");
     g.warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
 
     g.bench_function("lazy_pool_await", |b| {
-        b.iter(|| pollster::block_on(async { spawn_lazy_on(&pool, || black_box(1u64)).await }))
+        b.iter(|| pollster::block_on(async { pool.spawn_lazy(|| black_box(1u64)).await }))
     });
     g.bench_function("tokio_spawn_blocking_await", |b| {
         b.iter(|| {
@@ -107,5 +108,14 @@ fn await_value(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, map, all, await_value);
+/// No plots: drawing them takes longer than the measurements on a small machine.
+fn config() -> Criterion {
+    Criterion::default().without_plots()
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = map, all, await_value
+}
 criterion_main!(benches);

@@ -1,26 +1,36 @@
-//! Benchmarks of the executors against their peers (executors issue, points 6, 7 and 9
-//! of `docs/performance.md`): a `ThreadPool` against thread-per-task and against
-//! `rayon::spawn` with a `crossbeam_channel::bounded(1)` result channel per task.
+//! Benchmarks of the executors against their peers: a `ThreadPool` against
+//! thread-per-task and against `rayon::spawn` with a `crossbeam_channel::bounded(1)`
+//! result channel per task; and our futures run on that same rayon pool (the crate's
+//! `rayon` feature), which shows what the future adds to rayon's own scheduling.
 //!
 //! Each comparison is one criterion group, so the peers run side by side in the same
-//! run. `cargo bench --bench executors`; one group: `-- 6_pool_spawn_first_access`.
+//! run. `cargo bench -p transparent-future-benches --bench executors`; one group:
+//! `... --bench executors -- '^pool_spawn_first_access/'`.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use once_cell::sync::OnceCell;
-use transparent_future::{Lazy, ThreadPool, spawn_lazy};
+use transparent_future::executor::RayonGlobal;
+use transparent_future::{Builder, Lazy, ThreadPool, spawn_lazy};
 
-/// Point 6: spawn plus first access of a trivial task. Goals: the pool at least 20x
-/// faster than thread-per-task, and no slower than rayon with a result channel.
-fn spawn_first_access(c: &mut Criterion) {
-    let pool = ThreadPool::new(2);
-    let rayon_pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
+/// Both pools get two threads, the number of cores of the machine the goals were set on.
+const THREADS: usize = 2;
+
+fn rayon_pool() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(THREADS)
         .build()
-        .unwrap();
-    let mut g = c.benchmark_group("6_pool_spawn_first_access");
+        .unwrap()
+}
+
+/// Spawn plus first access of a trivial task. Goals: the pool at least 20x faster than
+/// thread-per-task, and no slower than rayon with a result channel.
+fn spawn_first_access(c: &mut Criterion) {
+    let pool = ThreadPool::new(THREADS);
+    let rayon_pool = rayon_pool();
+    let mut g = c.benchmark_group("pool_spawn_first_access");
     g.warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
 
@@ -37,6 +47,17 @@ fn spawn_first_access(c: &mut Criterion) {
             rx.recv().unwrap()
         })
     });
+    // Our future on the same rayon pool: the executor is rayon's, the result slot and
+    // the wake-up are ours.
+    g.bench_function("rayon_pool_builder_spawn_deref", |b| {
+        b.iter(|| {
+            let x = Builder::new()
+                .on(&rayon_pool)
+                .spawn(|| black_box(1u64))
+                .unwrap();
+            *x
+        })
+    });
     g.bench_function("thread_per_task_spawn_lazy_deref", |b| {
         b.iter(|| {
             let x = spawn_lazy(|| black_box(1u64));
@@ -48,15 +69,12 @@ fn spawn_first_access(c: &mut Criterion) {
 
 const TASKS: u64 = 100_000;
 
-/// Point 7: throughput, 100,000 trivial tasks submitted, then all read. Goal: the pool
-/// at least 2x rayon with a result channel per task. Reported in tasks per second.
+/// Throughput, 100,000 trivial tasks submitted, then all read. Goal: the pool at least
+/// 2x rayon with a result channel per task. Reported in tasks per second.
 fn throughput(c: &mut Criterion) {
-    let pool = ThreadPool::new(2);
-    let rayon_pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap();
-    let mut g = c.benchmark_group("7_throughput_100k");
+    let pool = ThreadPool::new(THREADS);
+    let rayon_pool = rayon_pool();
+    let mut g = c.benchmark_group("throughput_100k");
     g.sample_size(20)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(6))
@@ -82,14 +100,27 @@ fn throughput(c: &mut Criterion) {
             receivers.iter().map(|rx| rx.recv().unwrap()).sum::<u64>()
         })
     });
+    g.bench_function("rayon_pool_builder_spawn", |b| {
+        b.iter(|| {
+            let futures: Vec<Lazy<u64>> = (0..TASKS)
+                .map(|i| {
+                    Builder::new()
+                        .on(&rayon_pool)
+                        .spawn(move || black_box(i))
+                        .unwrap()
+                })
+                .collect();
+            futures.iter().map(|x| **x).sum::<u64>()
+        })
+    });
     g.finish();
 }
 
-/// Point 9: the resolved access is the same on every executor (the executor is not on
-/// that path), against an initialized inline `OnceCell`.
+/// The resolved access is the same on every executor (the executor is not on that
+/// path), against an initialized inline `OnceCell`.
 fn resolved_access_by_executor(c: &mut Criterion) {
-    let pool = ThreadPool::new(2);
-    let mut g = c.benchmark_group("9_resolved_access_by_executor");
+    let pool = ThreadPool::new(THREADS);
+    let mut g = c.benchmark_group("resolved_access_by_executor");
     g.warm_up_time(Duration::from_millis(1500))
         .measurement_time(Duration::from_secs(2));
 
@@ -97,11 +128,16 @@ fn resolved_access_by_executor(c: &mut Criterion) {
     assert_eq!(*on_pool, 7);
     let on_thread = spawn_lazy(|| 7u64);
     assert_eq!(*on_thread, 7);
+    let on_rayon = Builder::new().on(&RayonGlobal).spawn(|| 7u64).unwrap();
+    assert_eq!(*on_rayon, 7);
     let cell = OnceCell::with_value(7u64);
 
     g.bench_function("pool_lazy_deref", |b| b.iter(|| **black_box(&on_pool)));
     g.bench_function("thread_per_task_lazy_deref", |b| {
         b.iter(|| **black_box(&on_thread))
+    });
+    g.bench_function("rayon_global_lazy_deref", |b| {
+        b.iter(|| **black_box(&on_rayon))
     });
     g.bench_function("once_cell_get", |b| {
         b.iter(|| *black_box(&cell).get().unwrap())
@@ -109,10 +145,14 @@ fn resolved_access_by_executor(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(
-    benches,
-    spawn_first_access,
-    throughput,
-    resolved_access_by_executor
-);
+/// No plots: drawing them takes longer than the measurements on a small machine.
+fn config() -> Criterion {
+    Criterion::default().without_plots()
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = spawn_first_access, throughput, resolved_access_by_executor
+}
 criterion_main!(benches);

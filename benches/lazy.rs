@@ -1,9 +1,11 @@
 //! Benchmarks of `transparent_future` against its closest peers in `std`, `once_cell`
-//! and `crossbeam-channel` (points 21-23 of `docs/performance.md`).
+//! and `crossbeam-channel`: reading a resolved value, spawning a task and reading it
+//! once, and how late a reader is released past a deadline.
 //!
 //! Each comparison is one criterion group, so the peers run side by side in the same
-//! run, on the same machine state. Run with `cargo bench --bench lazy`; a single group
-//! with e.g. `cargo bench --bench lazy -- resolved_access`.
+//! run, on the same machine state. Run with
+//! `cargo bench -p transparent-future-benches --bench lazy`; a single group with e.g.
+//! `... --bench lazy -- '^resolved_access/'`.
 
 use std::hint::black_box;
 use std::sync::{LazyLock, OnceLock};
@@ -13,22 +15,22 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
 use once_cell::sync::OnceCell;
-use transparent_future::{Deadline, Lazy, spawn_lazy, spawn_lazy_with};
+use transparent_future::{Deadline, Lazy, WaitError, spawn_lazy, spawn_lazy_with};
 
-/// The deadline of point 23.
+/// The deadline of the overshoot benchmarks.
 const DEADLINE: Duration = Duration::from_millis(10);
 
-/// How long the late tasks of point 23 sleep: well past the deadline, but short, so
+/// How long the late tasks of the overshoot benchmarks sleep: well past the deadline, but short, so
 /// that the threads still sleeping after their reader was released do not pile up.
 const LATE_TASK: Duration = Duration::from_millis(40);
 
-/// Point 21: reading a resolved value, against an initialized inline `OnceCell` (the
+/// Reading a resolved value, against an initialized inline `OnceCell` (the
 /// goal: at most 1.1x `OnceCell::get`), `OnceLock` and a forced `LazyLock`.
 ///
 /// `black_box(&container)` each iteration keeps the compiler from hoisting the load
 /// out of the loop: every iteration checks the "initialized" flag and reads the value.
 fn resolved_access(c: &mut Criterion) {
-    let mut g = c.benchmark_group("21_resolved_access");
+    let mut g = c.benchmark_group("resolved_access");
     g.warm_up_time(Duration::from_millis(1500))
         .measurement_time(Duration::from_secs(2));
 
@@ -37,8 +39,11 @@ fn resolved_access(c: &mut Criterion) {
     assert_eq!(*spawned, 7);
     g.bench_function("lazy_spawned_deref", |b| b.iter(|| **black_box(&spawned)));
 
-    let ready = Lazy::ready(7u64);
-    g.bench_function("lazy_ready_deref", |b| b.iter(|| **black_box(&ready)));
+    // Created resolved: no task, no allocation.
+    let with_value = Lazy::with_value(7u64);
+    g.bench_function("lazy_with_value_deref", |b| {
+        b.iter(|| **black_box(&with_value))
+    });
 
     let cell = OnceCell::with_value(7u64);
     g.bench_function("once_cell_get", |b| {
@@ -57,10 +62,10 @@ fn resolved_access(c: &mut Criterion) {
     g.finish();
 }
 
-/// Point 22: spawning a trivial task and reading its result, against spawning a
+/// Spawning a trivial task and reading its result, against spawning a
 /// thread and joining it (the goal: at most 1.1x).
 fn spawn_and_first_access(c: &mut Criterion) {
-    let mut g = c.benchmark_group("22_spawn_first_access");
+    let mut g = c.benchmark_group("spawn_first_access");
     g.warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
 
@@ -142,11 +147,11 @@ fn bench_overshoot(
     thread::sleep(LATE_TASK * 2);
 }
 
-/// Point 23: how long after a 10 ms deadline a reader of a late task is released,
+/// How long after a 10 ms deadline a reader of a late task is released,
 /// against `recv_timeout` on a channel nobody sends to, and on a channel whose sender is
 /// late. Each wait takes ~10 ms, so the sample is small and flat (10 samples).
 fn deadline_overshoot(c: &mut Criterion) {
-    let mut g = c.benchmark_group("23_deadline_overshoot");
+    let mut g = c.benchmark_group("deadline_overshoot");
     g.sample_size(10)
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(200))
@@ -166,7 +171,7 @@ fn deadline_overshoot(c: &mut Criterion) {
     bench_overshoot(&mut g, "lazy_wait_timeout", || {
         let x = spawn_lazy(late_task);
         let start = Instant::now();
-        let timed_out = Lazy::wait_timeout(&x, DEADLINE).is_none();
+        let timed_out = matches!(Lazy::wait_timeout(&x, DEADLINE), Err(WaitError::Timeout));
         (overshoot(start + DEADLINE), timed_out)
     });
 

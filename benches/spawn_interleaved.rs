@@ -1,9 +1,11 @@
-//! Point 22 again, measured so that machine noise hits both sides alike: batches of
+//! Spawning a trivial task and reading it once (the `spawn_first_access` group of
+//! `lazy.rs`) again, measured so that machine noise hits both sides alike: batches of
 //! `spawn_lazy` + first access and of `std::thread::spawn` + `join` (and of a detached
 //! thread + channel) alternate, and the ratio is taken per round, then the median over
 //! rounds. Criterion runs one side for seconds, then the other, so a burst of load from
 //! other processes lands on one side only; on a small shared machine that moves the
-//! ratio by ±20%. Run with `cargo bench --bench spawn_interleaved` (about 3 s).
+//! ratio by ±20%. Run with
+//! `cargo bench -p transparent-future-benches --bench spawn_interleaved` (about 3 s).
 
 use std::hint::black_box;
 use std::thread;
@@ -59,7 +61,8 @@ fn main() {
         }
     }
     println!(
-        "22 interleaved ({ROUNDS} rounds of {BATCH} spawns each; median [p10 p90] over rounds):"
+        "spawn + first access, interleaved ({ROUNDS} rounds of {BATCH} spawns each; \
+         median [p10 p90] over rounds):"
     );
     for (name, v) in [
         ("spawn_lazy + *x (us)", &t_lazy),

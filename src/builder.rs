@@ -1,44 +1,83 @@
-//! [`Builder`]: thread-per-task futures with a name, a stack size and a deadline.
+//! [`Builder`]: the one way a task starts. Every spawn function of the crate is a
+//! shorthand over it, and every builder spawn goes through [`spawn_in`].
 
+use std::fmt;
 use std::io;
-use std::thread;
+use std::sync::Arc;
+use std::time::Instant;
 
-use crate::cancel::CancelToken;
-use crate::executor::{Placement, Runnable};
+use crate::cancel::{CancelFlag, CancelToken};
+use crate::executor::{Executor, Placement, Runnable};
 use crate::lazy::Lazy;
 use crate::outcome::Outcome;
 use crate::policy::TimeoutPolicy;
-use crate::spawn;
-use crate::thread_per_task;
+use crate::scope::Scope;
+use crate::state::{Core, Timeout};
+use crate::task::{Configured, Extras, Named, new_task};
+use crate::thread_per_task::ThreadPerTask;
 
-/// Configures the thread of a thread-per-task future, like [`std::thread::Builder`].
+/// Options for starting a future, in the style of [`std::thread::Builder`]: where it
+/// runs, its deadline, its name and its thread's stack size. Every combination works.
 ///
-/// Every `spawn` returns an [`io::Result`]: a thread the OS refuses, or one past the
-/// [live-thread cap](crate::ThreadPerTask), is an error the caller sees, never an abort.
+/// * [`on`](Builder::on): any [`Executor`] (a [`ThreadPool`](crate::ThreadPool), a
+///   rayon pool, your own); without it, a new thread per task
+///   ([`ThreadPerTask`]).
+/// * [`timeout`](Builder::timeout): any [`TimeoutPolicy`]; the future is then a
+///   `Lazy<Outcome<T>>` (the type changes at compile time, so without a timeout the
+///   result stays a plain `Lazy<T>`).
+/// * [`name`](Builder::name): the thread's name where a thread is started, and always
+///   the task's label in deadlock cycles and [`debug::waits`](crate::debug::waits).
+/// * [`stack_size`](Builder::stack_size): the stack of the thread started for the task.
+///
+/// The terminal methods [`spawn`](Builder::spawn),
+/// [`spawn_cancellable`](Builder::spawn_cancellable) and
+/// [`spawn_scoped`](Builder::spawn_scoped) return an [`io::Result`]: a thread the OS
+/// refuses, one past the [live-thread cap](ThreadPerTask), an executor's refusal, or an
+/// option the target cannot honour is an error the caller sees, never an abort. The
+/// shorthands [`spawn_lazy`](crate::spawn_lazy), [`spawn_lazy_with`](crate::spawn_lazy_with),
+/// [`ThreadPool::spawn_lazy`](crate::ThreadPool::spawn_lazy) and
+/// [`Scope::spawn_lazy`] panic on refusal instead, as [`std::thread::spawn`] does over
+/// its builder.
+///
+/// | option | thread per task (default) | [`ThreadPool`](crate::ThreadPool), rayon, other executors | [`spawn_scoped`](Builder::spawn_scoped) |
+/// | --- | --- | --- | --- |
+/// | `name` | thread name and task label | task label (the crate's executors); yours sees [`Runnable::name`] | thread name and task label |
+/// | `stack_size` | the thread's stack | refused (`InvalidInput`) by the crate's executors; yours sees [`Runnable::stack_size`] | the thread's stack |
+/// | `timeout` | yes | yes | yes |
+/// | `on` | — | yes | refused (`InvalidInput`): a borrowing task runs on a scoped thread of its own |
 ///
 /// ```
 /// use std::time::Duration;
-/// use transparent_future::{Builder, Deadline, Outcome};
+/// use transparent_future::{Builder, Deadline, Outcome, ThreadPool};
 ///
 /// let name = Builder::new()
-///     .name("fetcher".into())
-///     .stack_size(64 * 1024)
+///     .name("fetcher")
+///     .stack_size(256 * 1024)
 ///     .spawn(|| std::thread::current().name().map(String::from))?;
 /// assert_eq!(name.as_deref(), Some("fetcher"));
 ///
-/// let quick = Builder::new().spawn_with(Deadline::after(Duration::from_secs(30)), || 1)?;
-/// assert_eq!(*quick, Outcome::Ready(1));
+/// let pool = ThreadPool::new(2);
+/// let quick = Builder::new()
+///     .on(&pool)
+///     .timeout(Deadline::after(Duration::from_secs(30)))
+///     .name("quick")
+///     .spawn_cancellable(|token| token.is_cancelled())?;
+/// assert_eq!(*quick, Outcome::Ready(false));
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[derive(Debug, Default)]
 #[must_use = "a Builder does nothing until you call one of its spawn methods"]
-pub struct Builder {
+pub struct Builder<'a, P = ()> {
+    /// `None`: a new thread per task.
+    executor: Option<&'a (dyn Executor + 'a)>,
+    /// `()` for no deadline, else a [`TimeoutPolicy`].
+    policy: P,
     name: Option<String>,
     stack_size: Option<usize>,
 }
 
-impl Builder {
-    /// A builder with the standard library's defaults: no name, the default stack size.
+impl Builder<'static, ()> {
+    /// A builder with the defaults: a new thread per task, no deadline, no name, the
+    /// standard library's stack size.
     ///
     /// ```
     /// let x = transparent_future::Builder::new().spawn(|| 1)?;
@@ -46,24 +85,94 @@ impl Builder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new() -> Self {
-        Builder::default()
+        Builder {
+            executor: None,
+            policy: (),
+            name: None,
+            stack_size: None,
+        }
     }
+}
 
-    /// Names the task's thread (shown in panic messages and debuggers).
+impl Default for Builder<'static, ()> {
+    /// The same as [`Builder::new`].
     ///
     /// ```
-    /// let x = transparent_future::Builder::new().name("worker".into()).spawn(|| {
+    /// let x = transparent_future::Builder::default().spawn(|| 2)?;
+    /// assert_eq!(*x, 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl<'a, P> Builder<'a, P> {
+    /// Runs the task on `executor` instead of a new thread.
+    ///
+    /// ```
+    /// use transparent_future::{Builder, ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(2);
+    /// let x = Builder::new().on(&pool).spawn(|| 20 + 1)?;
+    /// assert_eq!(x * 2, 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn on<'b, E: Executor + 'b>(self, executor: &'b E) -> Builder<'b, P> {
+        Builder {
+            executor: Some(executor),
+            policy: self.policy,
+            name: self.name,
+            stack_size: self.stack_size,
+        }
+    }
+
+    /// Gives the future a deadline: it becomes a `Lazy<Outcome<T>>` whose value is
+    /// [`Outcome::Ready`] if the task returned no later than the policy's deadline
+    /// (measured from the spawn), [`Outcome::Timeout`] otherwise. A reader blocked on a
+    /// late task is released at the deadline; the task keeps running (see
+    /// [`spawn_lazy_with`](crate::spawn_lazy_with)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{Builder, Deadline, Outcome};
+    ///
+    /// let x = Builder::new().timeout(Deadline::after(Duration::ZERO)).spawn(|| {
+    ///     std::thread::sleep(Duration::from_millis(100));
+    /// })?;
+    /// assert_eq!(*x, Outcome::Timeout);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn timeout<Q: TimeoutPolicy>(self, policy: Q) -> Builder<'a, Q> {
+        Builder {
+            executor: self.executor,
+            policy,
+            name: self.name,
+            stack_size: self.stack_size,
+        }
+    }
+
+    /// Names the task: its thread's name where a thread is started for it (shown in
+    /// panic messages and debuggers), and its label in deadlock cycles and
+    /// [`debug::waits`](crate::debug::waits) wherever it runs. A name containing a NUL
+    /// byte makes the spawn fail with [`InvalidInput`](io::ErrorKind::InvalidInput).
+    ///
+    /// ```
+    /// let x = transparent_future::Builder::new().name("worker").spawn(|| {
     ///     std::thread::current().name().unwrap().to_string()
     /// })?;
     /// assert_eq!(*x, "worker");
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn name(mut self, name: String) -> Self {
-        self.name = Some(name);
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
         self
     }
 
-    /// Sets the task thread's stack size in bytes (the OS may round it up).
+    /// Sets the stack size, in bytes, of the thread started for the task (the OS may
+    /// round it up). An executor that runs tasks on threads it already has cannot
+    /// honour it: the crate's executors then refuse the spawn with
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput).
     ///
     /// ```
     /// let x = transparent_future::Builder::new().stack_size(64 * 1024).spawn(|| 1)?;
@@ -75,80 +184,118 @@ impl Builder {
         self
     }
 
-    fn start(self, task: Runnable) -> io::Result<()> {
-        let mut builder = thread::Builder::new();
-        if let Some(name) = self.name {
-            builder = builder.name(name);
+    /// The name and stack size, checked: `None` if neither was given.
+    fn named(&mut self) -> io::Result<Option<Box<Named>>> {
+        if let Some(name) = &self.name {
+            if name.contains('\0') {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "transparent_future: the task name {name:?} contains a NUL byte, \
+                         which no thread name may contain"
+                    ),
+                ));
+            }
         }
-        if let Some(bytes) = self.stack_size {
-            builder = builder.stack_size(bytes);
+        if self.name.is_none() && self.stack_size.is_none() {
+            return Ok(None);
         }
-        thread_per_task::start(builder, task)
+        Ok(Some(Box::new(Named {
+            name: self.name.take(),
+            stack_size: self.stack_size,
+        })))
     }
 
-    /// Runs `f` on a new thread configured by this builder.
+    /// The one path every spawn takes: builds the task with its extras and hands it to
+    /// the target executor.
+    fn spawn_in<T, F, X>(mut self, timeout: Option<Timeout<T>>, f: F, extras: X) -> io::Result<Lazy<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+        X: Extras + 'static,
+    {
+        let executor: &dyn Executor = self.executor.unwrap_or(&ThreadPerTask);
+        let core = Core::new(timeout, Placement::executor(executor));
+        let (lazy, job) = match self.named()? {
+            None => new_task(core, f, extras),
+            Some(options) => new_task(core, f, Configured { options, inner: extras }),
+        };
+        executor.execute(Runnable::new(job))?;
+        Ok(lazy)
+    }
+
+    /// Starts a borrowing task on a scoped thread of `scope`.
+    fn spawn_scoped_in<'scope, 'env, T, F>(
+        mut self,
+        scope: &Scope<'scope, 'env>,
+        timeout: Option<Timeout<T>>,
+        f: F,
+    ) -> io::Result<Lazy<T>>
+    where
+        F: FnOnce() -> T + Send + 'scope,
+        T: Send + 'static,
+    {
+        if self.executor.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "transparent_future: a scoped task borrows from the stack, so it runs on a \
+                 scoped thread of its own; Builder::on cannot be combined with spawn_scoped",
+            ));
+        }
+        let named = self.named()?.map(|options| *options).unwrap_or_default();
+        scope.start(named, timeout, f)
+    }
+}
+
+impl<'a> Builder<'a, ()> {
+    /// Starts `f` and returns its future at once.
     ///
     /// # Errors
     ///
-    /// The OS's refusal to create the thread, or the live-thread cap.
+    /// The OS's refusal to create a thread, the [live-thread cap](ThreadPerTask)
+    /// (`WouldBlock`), a name with a NUL byte or an option the executor cannot honour
+    /// (`InvalidInput`), or whatever [`Executor::execute`] returned.
     ///
     /// ```
     /// let x = transparent_future::Builder::new().spawn(|| "hi")?;
     /// assert_eq!(*x, "hi");
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    ///
+    /// The closure and its result must be able to cross threads:
+    ///
+    /// ```compile_fail
+    /// let x = transparent_future::Builder::new().spawn(|| std::rc::Rc::new(1));
+    /// ```
     pub fn spawn<F, T>(self, f: F) -> io::Result<Lazy<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::plain(f, Placement::thread());
-        self.start(task)?;
-        Ok(lazy)
+        self.spawn_in(None, f, ())
     }
 
-    /// Runs `f` on a new thread configured by this builder, under a timeout policy (see
-    /// [`spawn_lazy_with`](crate::spawn_lazy_with)).
+    /// Starts a cancellable task: `f` is handed a [`CancelToken`] that reports
+    /// cancellation once [`Lazy::cancel`] is called or every handle to the future has
+    /// been dropped (nobody can read the result any more).
     ///
     /// # Errors
     ///
-    /// The OS's refusal to create the thread, or the live-thread cap.
+    /// As [`Builder::spawn`].
     ///
     /// ```
     /// use std::time::Duration;
-    /// use transparent_future::{Builder, Deadline, Outcome};
-    /// let x = Builder::new().spawn_with(Deadline::after(Duration::ZERO), || {
-    ///     std::thread::sleep(Duration::from_millis(100));
+    /// use transparent_future::Builder;
+    ///
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let x = Builder::new().spawn_cancellable(move |token| {
+    ///     while !token.is_cancelled() {
+    ///         std::thread::sleep(Duration::from_millis(1));
+    ///     }
+    ///     tx.send("stopped").unwrap();
     /// })?;
-    /// assert_eq!(*x, Outcome::Timeout);
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn spawn_with<P, F, T>(self, policy: P, f: F) -> io::Result<Lazy<Outcome<T>>>
-    where
-        P: TimeoutPolicy,
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let (lazy, task) = spawn::with_policy(policy, f, Placement::thread());
-        self.start(task)?;
-        Ok(lazy)
-    }
-
-    /// Runs a cancellable task on a new thread configured by this builder (see
-    /// [`spawn_lazy_cancellable`](crate::spawn_lazy_cancellable)).
-    ///
-    /// # Errors
-    ///
-    /// The OS's refusal to create the thread, or the live-thread cap.
-    ///
-    /// ```
-    /// use transparent_future::{Builder, Lazy};
-    /// let x = Builder::new().spawn_cancellable(|token| {
-    ///     while !token.is_cancelled() { std::thread::yield_now(); }
-    ///     "stopped"
-    /// })?;
-    /// Lazy::cancel(&x);
-    /// assert_eq!(*x, "stopped");
+    /// drop(x); // nobody can read the result any more: the task is asked to stop
+    /// assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok("stopped"));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn spawn_cancellable<F, T>(self, f: F) -> io::Result<Lazy<T>>
@@ -156,8 +303,159 @@ impl Builder {
         F: FnOnce(CancelToken) -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::cancellable(f, Placement::thread());
-        self.start(task)?;
-        Ok(lazy)
+        let flag = CancelFlag::new();
+        let token = CancelToken::new(Arc::clone(&flag), None);
+        self.spawn_in(None, move || f(token), flag)
+    }
+
+    /// Starts `f`, which may borrow anything that outlives the [`scope`](crate::scope),
+    /// on a scoped thread; `scope` waits for it before it returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::spawn`]; also `InvalidInput` if the builder was given an executor
+    /// with [`Builder::on`] (a borrowing task runs on a scoped thread of its own).
+    ///
+    /// ```
+    /// use transparent_future::{scope, Builder};
+    ///
+    /// let data = vec![1, 2, 3];
+    /// let n = scope(|s| Builder::new().name("counter").spawn_scoped(s, || data.len()).map(|n| *n))?;
+    /// assert_eq!(n, 3);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn_scoped<'scope, 'env, F, T>(
+        self,
+        scope: &Scope<'scope, 'env>,
+        f: F,
+    ) -> io::Result<Lazy<T>>
+    where
+        F: FnOnce() -> T + Send + 'scope,
+        T: Send + 'static,
+    {
+        self.spawn_scoped_in(scope, None, f)
+    }
+}
+
+impl<'a, P: TimeoutPolicy> Builder<'a, P> {
+    /// Starts `f` under the builder's timeout policy; the future's value is
+    /// [`Outcome::Ready`] if `f` returned no later than the deadline,
+    /// [`Outcome::Timeout`] otherwise.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::spawn`](Builder#method.spawn).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{Builder, Deadline, Outcome};
+    ///
+    /// let x = Builder::new().timeout(Deadline::after(Duration::from_secs(30))).spawn(|| 1)?;
+    /// assert_eq!(*x, Outcome::Ready(1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn<F, T>(self, f: F) -> io::Result<Lazy<Outcome<T>>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let timeout = Timeout::outcome(self.policy.deadline(Instant::now()));
+        self.spawn_in(timeout, move || Outcome::Ready(f()), ())
+    }
+
+    /// Starts a cancellable task under the builder's timeout policy: the token also
+    /// reports cancellation once the deadline has passed.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::spawn`](Builder#method.spawn).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{Builder, Deadline, Outcome};
+    ///
+    /// let x = Builder::new()
+    ///     .timeout(Deadline::after(Duration::from_millis(20)))
+    ///     .spawn_cancellable(|token| {
+    ///         while !token.is_cancelled() {
+    ///             std::thread::sleep(Duration::from_millis(1));
+    ///         }
+    ///     })?;
+    /// assert_eq!(*x, Outcome::Timeout); // the deadline passed; the task stopped soon after
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn_cancellable<F, T>(self, f: F) -> io::Result<Lazy<Outcome<T>>>
+    where
+        F: FnOnce(CancelToken) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let deadline = self.policy.deadline(Instant::now());
+        let flag = CancelFlag::new();
+        let token = CancelToken::new(Arc::clone(&flag), deadline);
+        self.spawn_in(
+            Timeout::outcome(deadline),
+            move || Outcome::Ready(f(token)),
+            flag,
+        )
+    }
+
+    /// Starts a borrowing task (see [`Builder::spawn_scoped`](Builder#method.spawn_scoped))
+    /// under the builder's timeout policy. The deadline releases readers; the scope
+    /// still waits for the task before it returns.
+    ///
+    /// # Errors
+    ///
+    /// As [`Builder::spawn_scoped`](Builder#method.spawn_scoped).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{scope, Builder, Deadline, Outcome};
+    ///
+    /// let data = [1u8; 16];
+    /// let outcome = scope(|s| {
+    ///     let x = Builder::new()
+    ///         .timeout(Deadline::after(Duration::from_millis(10)))
+    ///         .spawn_scoped(s, || {
+    ///             std::thread::sleep(Duration::from_millis(100));
+    ///             data.len()
+    ///         })?;
+    ///     Ok::<_, std::io::Error>(*x)
+    /// })?;
+    /// assert_eq!(outcome, Outcome::Timeout);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn spawn_scoped<'scope, 'env, F, T>(
+        self,
+        scope: &Scope<'scope, 'env>,
+        f: F,
+    ) -> io::Result<Lazy<Outcome<T>>>
+    where
+        F: FnOnce() -> T + Send + 'scope,
+        T: Send + 'static,
+    {
+        let timeout = Timeout::outcome(self.policy.deadline(Instant::now()));
+        self.spawn_scoped_in(scope, timeout, move || Outcome::Ready(f()))
+    }
+}
+
+impl<P> fmt::Debug for Builder<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("on_executor", &self.executor.is_some())
+            .field("name", &self.name)
+            .field("stack_size", &self.stack_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Panics with a refusal, for the shorthands.
+#[track_caller]
+pub(crate) fn expect_spawned<T>(spawned: io::Result<Lazy<T>>, what: &str) -> Lazy<T> {
+    match spawned {
+        Ok(lazy) => lazy,
+        Err(e) => panic!(
+            "transparent_future: {what} could not start a background task: {e} \
+             (Builder's spawn methods return this as an error)"
+        ),
     }
 }

@@ -39,19 +39,20 @@ impl CancelFlag {
 ///
 /// ```
 /// use std::time::Duration;
-/// use transparent_future::{spawn_lazy_cancellable, Lazy};
+/// use transparent_future::{Builder, Lazy};
 ///
-/// let count = spawn_lazy_cancellable(|token| {
+/// let count = Builder::new().spawn_cancellable(|token| {
 ///     let mut n = 0u64;
 ///     while !token.is_cancelled() {
 ///         n += 1;
 ///         std::thread::sleep(Duration::from_millis(1));
 ///     }
 ///     n
-/// });
+/// })?;
 /// std::thread::sleep(Duration::from_millis(20));
 /// Lazy::cancel(&count);
 /// assert!(*count > 0); // the loop saw the request and returned
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct CancelToken {
@@ -69,10 +70,11 @@ impl CancelToken {
     /// (one atomic load, plus a clock read for a future with a deadline).
     ///
     /// ```
-    /// use transparent_future::{spawn_lazy_cancellable, Lazy};
+    /// use transparent_future::Builder;
     ///
-    /// let x = spawn_lazy_cancellable(|token| token.is_cancelled());
+    /// let x = Builder::new().spawn_cancellable(|token| token.is_cancelled())?;
     /// assert!(!*x); // nobody asked
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn is_cancelled(&self) -> bool {
         self.flag.is_set() || self.deadline.is_some_and(|d| Instant::now() > d)
@@ -82,12 +84,13 @@ impl CancelToken {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use transparent_future::{spawn_lazy_cancellable_with, Deadline};
+    /// use transparent_future::{Builder, Deadline};
     ///
-    /// let x = spawn_lazy_cancellable_with(Deadline::after(Duration::from_secs(60)), |token| {
-    ///     token.deadline().is_some()
-    /// });
+    /// let x = Builder::new()
+    ///     .timeout(Deadline::after(Duration::from_secs(60)))
+    ///     .spawn_cancellable(|token| token.deadline().is_some())?;
     /// assert!(x.into_ready().unwrap_or(false));
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline

@@ -13,11 +13,11 @@
 //!   deadline covers the whole chain.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::thread;
 
 use crate::lazy::{IfDecided, Lazy};
 use crate::outcome::Outcome;
-use crate::state::{Core, Timeout};
+use crate::error::TaskPanic;
+use crate::state::{Core, TaskResult, Timeout};
 use crate::task::Publisher;
 
 /// A downstream future living where the upstream lives, with an optional deadline.
@@ -41,13 +41,18 @@ fn no_timeout<U>() -> U {
 }
 
 /// Publishes `f(value)` (or the upstream's panic) downstream.
-fn apply<T, U, F>(result: thread::Result<T>, f: F, out: Publisher<U>)
+fn apply<T, U, F>(result: TaskResult<T>, f: F, out: Publisher<U>)
 where
     U: Send + 'static,
     F: FnOnce(T) -> U,
 {
     out.computing_here();
-    out.publish(result.and_then(|value| catch_unwind(AssertUnwindSafe(|| f(value)))));
+    out.publish(result.and_then(|value| guarded(|| f(value))));
+}
+
+/// Runs user code, catching its panic as the downstream's.
+fn guarded<R>(f: impl FnOnce() -> R) -> TaskResult<R> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(TaskPanic::new)
 }
 
 /// Forwards the result of `inner` downstream once it is decided.
@@ -102,9 +107,9 @@ impl<T: Send + 'static> Lazy<T> {
         F: FnOnce(T) -> Lazy<U> + Send + 'static,
     {
         let (lazy, out) = downstream(&this, None, no_timeout, "then");
-        let k = move |r: thread::Result<T>| {
+        let k = move |r: TaskResult<T>| {
             out.computing_here();
-            match r.and_then(|value| catch_unwind(AssertUnwindSafe(|| f(value)))) {
+            match r.and_then(|value| guarded(|| f(value))) {
                 Ok(inner) => forward(inner, out),
                 Err(payload) => out.publish(Err(payload)),
             }
@@ -140,7 +145,7 @@ impl<T: Send + 'static> Lazy<Outcome<T>> {
     {
         let deadline = Lazy::deadline(&this);
         let (lazy, out) = downstream(&this, deadline, || Outcome::Timeout, "map_ready");
-        let k = move |r: thread::Result<Outcome<T>>| apply(r, |o| o.map(f), out);
+        let k = move |r: TaskResult<Outcome<T>>| apply(r, |o| o.map(f), out);
         Lazy::when_done(this, k, IfDecided::Submit);
         lazy
     }
@@ -164,11 +169,11 @@ impl<T: Send + 'static> Lazy<Outcome<T>> {
     {
         let deadline = Lazy::deadline(&this);
         let (lazy, out) = downstream(&this, deadline, || Outcome::Timeout, "then_ready");
-        let k = move |r: thread::Result<Outcome<T>>| match r {
-            Ok(Outcome::Ready(value)) => match catch_unwind(AssertUnwindSafe(|| {
+        let k = move |r: TaskResult<Outcome<T>>| match r {
+            Ok(Outcome::Ready(value)) => match guarded(|| {
                 out.computing_here();
                 f(value)
-            })) {
+            }) {
                 Ok(inner) => forward(Lazy::map(inner, Outcome::Ready), out),
                 Err(payload) => out.publish(Err(payload)),
             },

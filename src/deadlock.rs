@@ -63,7 +63,7 @@ thread_local! {
     static ME: ThreadId = thread::current().id();
     /// The tasks this thread is running right now, innermost last (nested by
     /// work-helping): each node's address and label.
-    static RUNNING: std::cell::RefCell<Vec<(usize, &'static str)>> =
+    static RUNNING: std::cell::RefCell<Vec<(usize, Cow<'static, str>)>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -74,7 +74,7 @@ pub(crate) fn current_thread() -> ThreadId {
 
 /// Marks this thread as running the task `node` (labelled `label`) until the guard
 /// is dropped.
-pub(crate) fn running_task(node: usize, label: &'static str) -> RunningGuard {
+pub(crate) fn running_task(node: usize, label: Cow<'static, str>) -> RunningGuard {
     RUNNING.with(|r| r.borrow_mut().push((node, label)));
     RunningGuard(())
 }
@@ -85,8 +85,8 @@ pub(crate) fn in_task() -> bool {
 }
 
 /// The task this thread is running innermost, if any.
-fn innermost_task() -> Option<(usize, &'static str)> {
-    RUNNING.with(|r| r.borrow().last().copied())
+fn innermost_task() -> Option<(usize, Cow<'static, str>)> {
+    RUNNING.with(|r| r.borrow().last().cloned())
 }
 
 pub(crate) struct RunningGuard(());
@@ -229,7 +229,7 @@ fn cycle_from(mut path: Vec<Step>) -> Cycle {
             0,
             Step {
                 node: inner,
-                label: Cow::Owned(task_label(label)),
+                label: Cow::Owned(task_label(&label)),
                 runner: Some(me),
             },
         ),
@@ -313,6 +313,7 @@ impl fmt::Display for Waits {
 /// Who waits on whom right now: the deadlock detector's registry (see [`debug::waits`](crate::debug::waits)).
 pub mod debug {
     pub use super::Waits;
+    pub use crate::error::{Cycle, CycleLink};
 
     /// A snapshot of the threads blocked on futures without a limit, each with the
     /// chain of futures and threads it waits through. Cheap enough to call from a

@@ -67,7 +67,7 @@ where
 ///
 /// # Options
 ///
-/// Before the functions, `on(executor)` runs them on an [`Executor`](crate::Executor)
+/// Before the functions, `on(executor)` runs them on an [`Executor`](crate::executor::Executor)
 /// (an expression evaluated at each call; its reference is taken), and
 /// `timeout(policy)` gives each call a deadline, so the function returns
 /// `Lazy<Outcome<T>>`:
@@ -221,9 +221,23 @@ macro_rules! background {
     (@ret [] $ret:ty) => { $crate::Lazy<$ret> };
     (@ret [$p:expr] $ret:ty) => { $crate::Lazy<$crate::Outcome<$ret>> };
     (@spawn [] [] $f:expr) => { $crate::spawn_lazy($f) };
-    (@spawn [$e:expr] [] $f:expr) => { $crate::spawn_lazy_on(&$e, $f) };
+    (@spawn [$e:expr] [] $f:expr) => {
+        match $crate::Builder::new().on(&$e).spawn($f) {
+            ::core::result::Result::Ok(lazy) => lazy,
+            ::core::result::Result::Err(e) => ::core::panic!(
+                "transparent_future: a background! function could not start its task: {}", e
+            ),
+        }
+    };
     (@spawn [] [$p:expr] $f:expr) => { $crate::spawn_lazy_with($p, $f) };
-    (@spawn [$e:expr] [$p:expr] $f:expr) => { $crate::spawn_lazy_with_on(&$e, $p, $f) };
+    (@spawn [$e:expr] [$p:expr] $f:expr) => {
+        match $crate::Builder::new().on(&$e).timeout($p).spawn($f) {
+            ::core::result::Result::Ok(lazy) => lazy,
+            ::core::result::Result::Err(e) => ::core::panic!(
+                "transparent_future: a background! function could not start its task: {}", e
+            ),
+        }
+    };
 
     // No options: the items themselves.
     ($($items:tt)*) => {

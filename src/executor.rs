@@ -1,4 +1,9 @@
-//! Where work runs: the [`Executor`] trait and the [`Runnable`] it is handed.
+//! Where work runs: the [`Executor`] trait, the [`Runnable`] it is handed, and the
+//! executors beside the crate's [`ThreadPool`](crate::ThreadPool).
+
+pub use crate::thread_per_task::ThreadPerTask;
+#[cfg(feature = "rayon")]
+pub use crate::rayon::RayonGlobal;
 
 use std::fmt;
 use std::io;
@@ -6,7 +11,6 @@ use std::sync::{Arc, Weak};
 
 use crate::pool;
 use crate::task::Job;
-use crate::thread_per_task::ThreadPerTask;
 
 /// Where follow-up work of a task goes (a continuation whose input is already there):
 /// the task's pool if it is still alive, else a new thread. One word in every state.
@@ -69,20 +73,12 @@ impl Placement {
         Placement::default()
     }
 
-    /// Any executor: helping as it allows, follow-ups where it says (its own pool for
-    /// a `ThreadPool`, else new threads).
+    /// Any executor: helping as it allows; follow-ups on new threads until the
+    /// executor says otherwise when it accepts the task (a `ThreadPool` keeps them).
     pub(crate) fn executor<E: Executor + ?Sized>(executor: &E) -> Self {
         Placement {
-            home: executor.follow_up_home().0,
+            home: Home::thread(),
             helpable: executor.allows_helping(),
-        }
-    }
-
-    /// A `ThreadPool`: helping, follow-ups on the same pool.
-    pub(crate) fn pool(shared: Weak<pool::Shared>) -> Self {
-        Placement {
-            home: Home::pool(shared),
-            helpable: true,
         }
     }
 }
@@ -96,7 +92,8 @@ impl Placement {
 ///
 /// ```
 /// use std::io;
-/// use transparent_future::{spawn_lazy_on, Executor, Runnable};
+/// use transparent_future::Builder;
+/// use transparent_future::executor::{Executor, Runnable};
 ///
 /// /// Runs every task on the calling thread, at once.
 /// struct Inline;
@@ -108,8 +105,9 @@ impl Placement {
 ///     }
 /// }
 ///
-/// let x = spawn_lazy_on(&Inline, || 2 + 2);
+/// let x = Builder::new().on(&Inline).spawn(|| 2 + 2)?;
 /// assert_eq!(*x, 4);
+/// # Ok::<(), io::Error>(())
 /// ```
 pub struct Runnable(Option<Arc<dyn Job>>);
 
@@ -123,7 +121,8 @@ impl Runnable {
     ///
     /// ```
     /// use std::sync::mpsc;
-    /// use transparent_future::{spawn_lazy_on, Executor, Runnable};
+    /// use transparent_future::Builder;
+    /// use transparent_future::executor::{Executor, Runnable};
     ///
     /// struct Queue(mpsc::Sender<Runnable>);
     /// impl Executor for Queue {
@@ -134,9 +133,10 @@ impl Runnable {
     /// }
     ///
     /// let (tx, rx) = mpsc::channel();
-    /// let x = spawn_lazy_on(&Queue(tx), || "ran");
+    /// let x = Builder::new().on(&Queue(tx)).spawn(|| "ran")?;
     /// rx.recv().unwrap().run();
     /// assert_eq!(*x, "ran");
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn run(mut self) {
         if let Some(job) = self.0.take() {
@@ -144,10 +144,65 @@ impl Runnable {
         }
     }
 
+    /// The name the task was given with [`Builder::name`](crate::Builder::name), if
+    /// any. An executor that starts a thread per task names the thread with it.
+    ///
+    /// ```
+    /// use std::io;
+    /// use transparent_future::Builder;
+    /// use transparent_future::executor::{Executor, Runnable};
+    ///
+    /// struct Named;
+    /// impl Executor for Named {
+    ///     fn execute(&self, task: Runnable) -> io::Result<()> {
+    ///         let mut thread = std::thread::Builder::new();
+    ///         if let Some(name) = task.name() {
+    ///             thread = thread.name(name.to_owned());
+    ///         }
+    ///         thread.spawn(move || task.run()).map(drop)
+    ///     }
+    ///     fn allows_helping(&self) -> bool { false } // its thread runs it, never a reader
+    /// }
+    ///
+    /// let x = Builder::new().on(&Named).name("indexer").spawn(|| {
+    ///     std::thread::current().name().map(String::from)
+    /// })?;
+    /// assert_eq!(x.as_deref(), Some("indexer"));
+    /// # Ok::<(), io::Error>(())
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.0.as_deref().and_then(|job| job.name())
+    }
+
+    /// The stack size asked for with [`Builder::stack_size`](crate::Builder::stack_size),
+    /// if any. An executor that starts a thread per task gives the thread this stack;
+    /// one that runs tasks on threads it already has cannot honour it, and should refuse
+    /// the task with an [`io::Error`] of kind [`InvalidInput`](io::ErrorKind::InvalidInput),
+    /// as [`ThreadPool`](crate::ThreadPool) does.
+    ///
+    /// ```
+    /// use transparent_future::{Builder, ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(1);
+    /// let refused = Builder::new().on(&pool).stack_size(1 << 20).spawn(|| 1);
+    /// assert_eq!(refused.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn stack_size(&self) -> Option<usize> {
+        self.0.as_deref().and_then(|job| job.stack_size())
+    }
+
+    /// Sends the task's follow-up work (continuations of its future) to `home`.
+    pub(crate) fn adopt(&self, home: Home) {
+        if let Some(job) = &self.0 {
+            job.adopt(home);
+        }
+    }
+
     /// The task as a boxed closure, for executors that take one.
     ///
     /// ```
-    /// use transparent_future::{spawn_lazy_on, Executor, Runnable};
+    /// use transparent_future::Builder;
+    /// use transparent_future::executor::{Executor, Runnable};
     ///
     /// struct Std;
     /// impl Executor for Std {
@@ -155,7 +210,8 @@ impl Runnable {
     ///         std::thread::Builder::new().spawn(task.into_boxed()).map(drop)
     ///     }
     /// }
-    /// assert_eq!(*spawn_lazy_on(&Std, || 5), 5);
+    /// assert_eq!(*Builder::new().on(&Std).spawn(|| 5)?, 5);
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn into_boxed(self) -> Box<dyn FnOnce() + Send + 'static> {
         Box::new(move || self.run())
@@ -178,6 +234,22 @@ impl fmt::Debug for Runnable {
     }
 }
 
+/// Refuses a task that asks for a stack size, for executors whose threads already
+/// exist.
+pub(crate) fn refuse_stack_size(task: &Runnable, executor: &str) -> io::Result<()> {
+    match task.stack_size() {
+        None => Ok(()),
+        Some(bytes) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "transparent_future: {executor} runs tasks on threads it already has, so it \
+                 cannot give a task a stack of {bytes} bytes; Builder::stack_size applies \
+                 only where a thread is started for the task (thread per task)"
+            ),
+        )),
+    }
+}
+
 /// Anything that can run a task: a thread per task, a pool, rayon, or your own.
 ///
 /// `execute` is handed each task once and should eventually call [`Runnable::run`]; a
@@ -188,7 +260,8 @@ impl fmt::Debug for Runnable {
 ///
 /// ```
 /// use std::io;
-/// use transparent_future::{spawn_lazy_with_on, Deadline, Executor, Outcome, Runnable};
+/// use transparent_future::{Builder, Deadline, Outcome};
+/// use transparent_future::executor::{Executor, Runnable};
 ///
 /// struct OwnThread;
 /// impl Executor for OwnThread {
@@ -197,8 +270,12 @@ impl fmt::Debug for Runnable {
 ///     }
 /// }
 ///
-/// let x = spawn_lazy_with_on(&OwnThread, Deadline::after(std::time::Duration::from_secs(30)), || 1);
+/// let x = Builder::new()
+///     .on(&OwnThread)
+///     .timeout(Deadline::after(std::time::Duration::from_secs(30)))
+///     .spawn(|| 1)?;
 /// assert_eq!(*x, Outcome::Ready(1));
+/// # Ok::<(), io::Error>(())
 /// ```
 pub trait Executor {
     /// Runs `task`, now or later, on some thread.
@@ -210,33 +287,13 @@ pub trait Executor {
     /// if tasks must run on the executor's own threads. Defaults to `true`.
     ///
     /// ```
-    /// use transparent_future::{Executor, ThreadPerTask, ThreadPool};
+    /// use transparent_future::ThreadPool;
+    /// use transparent_future::executor::{Executor, ThreadPerTask};
     /// assert!(!ThreadPerTask.allows_helping());
     /// assert!(ThreadPool::new(1).allows_helping());
     /// ```
     fn allows_helping(&self) -> bool {
         true
-    }
-
-    /// Where follow-up work of this executor's futures runs (a `map` whose input is
-    /// already there): the crate's own pool keeps it on the pool; any other executor
-    /// sends it to a new thread. Not for implementing: the default is right for every
-    /// executor outside this crate.
-    #[doc(hidden)]
-    fn follow_up_home(&self) -> FollowUpHome {
-        FollowUpHome(Home::default())
-    }
-}
-
-/// Where follow-up work goes; see [`Executor::follow_up_home`]. Opaque: only this crate
-/// makes one that is not the default.
-#[doc(hidden)]
-#[derive(Clone, Default)]
-pub struct FollowUpHome(pub(crate) Home);
-
-impl fmt::Debug for FollowUpHome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FollowUpHome").finish_non_exhaustive()
     }
 }
 
@@ -247,9 +304,6 @@ impl<E: Executor + ?Sized> Executor for &E {
     fn allows_helping(&self) -> bool {
         (**self).allows_helping()
     }
-    fn follow_up_home(&self) -> FollowUpHome {
-        (**self).follow_up_home()
-    }
 }
 
 impl<E: Executor + ?Sized> Executor for Arc<E> {
@@ -259,15 +313,12 @@ impl<E: Executor + ?Sized> Executor for Arc<E> {
     fn allows_helping(&self) -> bool {
         (**self).allows_helping()
     }
-    fn follow_up_home(&self) -> FollowUpHome {
-        (**self).follow_up_home()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Lazy, spawn_lazy_on};
+    use crate::{Builder, Lazy};
 
     struct Discard;
     impl Executor for Discard {
@@ -279,13 +330,13 @@ mod tests {
 
     #[test]
     fn a_task_dropped_unrun_fails_its_readers_instead_of_hanging() {
-        let x = spawn_lazy_on(&Discard, || 1);
+        let x = Builder::new().on(&Discard).spawn(|| 1).unwrap();
         let payload = Lazy::join(x).unwrap_err();
         assert_eq!(
             payload.downcast_ref::<&str>(),
             Some(&"the executor dropped the task without running it")
         );
-        let y = spawn_lazy_on(&Discard, || 1);
+        let y = Builder::new().on(&Discard).spawn(|| 1).unwrap();
         let err = std::panic::catch_unwind(|| *y).unwrap_err();
         assert!(
             err.downcast_ref::<String>()

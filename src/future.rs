@@ -30,7 +30,7 @@ impl Registration {
     /// `true` if the outcome is decided; otherwise registers `cx`'s waker (once per
     /// distinct waker) and returns `false`.
     fn poll<T: Send + 'static>(&mut self, lazy: &Lazy<T>, cx: &mut Context<'_>) -> bool {
-        if Lazy::is_ready(lazy) {
+        if Lazy::is_done(lazy) {
             return true;
         }
         if self.id.is_some() && self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {

@@ -7,10 +7,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::deadlock::{self, Node};
-use crate::error::WaitError;
+use crate::error::{TaskPanic, WaitError};
 use crate::executor::Home;
 use crate::outcome::Outcome;
-use crate::state::{Callback, Waited, reader_panic_message};
+use crate::state::{Callback, TaskResult, Waited};
 use crate::task::{Settle, Source, runnable};
 use crate::timer;
 
@@ -24,7 +24,7 @@ static_assertions::assert_not_impl_any!(Lazy<std::rc::Rc<u8>>: Send, Sync);
 /// A transparent future: a value that is being computed in the background and that you
 /// use as if it were already there.
 ///
-/// Create one with [`spawn_lazy`](crate::spawn_lazy) (or [`Lazy::ready`] for a value you
+/// Create one with [`spawn_lazy`](crate::spawn_lazy) (or [`Lazy::with_value`] for a value you
 /// already have). The first access (`*x`, a method call, an operator, `Display`) blocks
 /// until the task has returned; every later access reads the cached value at the cost
 /// of a resolved [`OnceLock::get`]: one atomic load, no lock, no system call.
@@ -43,12 +43,12 @@ static_assertions::assert_not_impl_any!(Lazy<std::rc::Rc<u8>>: Send, Sync);
 ///
 /// Like [`Arc`] and [`LazyLock`](std::sync::LazyLock), `Lazy<T>` adds no `self` methods
 /// that could shadow the value's. Its own operations are associated functions, called as
-/// `Lazy::is_ready(&x)`, so `x.join()` or `x.wait()` always reach the value's own methods.
+/// `Lazy::is_done(&x)`, so `x.join()` or `x.wait()` always reach the value's own methods.
 ///
 /// # Memory ordering
 ///
 /// Everything the task did before returning *happens-before* the return of any access
-/// that observes its result ([`Deref`], [`Lazy::wait`], [`Lazy::try_get`] returning
+/// that observes its result ([`Deref`], [`Lazy::wait`], [`Lazy::get`] returning
 /// `Some`, [`Lazy::join`], ...): a reader sees all of the task's writes, to the value and
 /// to anything else, without further synchronization.
 ///
@@ -77,16 +77,17 @@ impl<T> Lazy<T> {
         }
     }
 
-    /// An already-resolved future holding `value`. It allocates nothing.
+    /// A future created resolved, holding `value` (as once_cell's `OnceCell::with_value`).
+    /// It allocates nothing.
     ///
     /// ```
     /// use transparent_future::Lazy;
     ///
-    /// let x = Lazy::ready(5);
-    /// assert!(Lazy::is_ready(&x));
+    /// let x = Lazy::with_value(5);
+    /// assert!(Lazy::is_done(&x));
     /// assert_eq!(*x, 5);
     /// ```
-    pub fn ready(value: T) -> Self {
+    pub fn with_value(value: T) -> Self {
         Lazy {
             value: OnceLock::from(value),
             task: None,
@@ -114,14 +115,15 @@ impl<T> Lazy<T> {
         }
     }
 
-    /// The value if it is there now; never waits for the task.
+    /// The value if it is there now; never waits for the task (once_cell's `get`).
     ///
-    /// For a future with a deadline that has passed, this decides the outcome and
-    /// returns `Some(&Outcome::Timeout)`.
+    /// For a future with a deadline that has passed, this decides the outcome as a
+    /// side effect (running its continuations) and returns `Some(&Outcome::Timeout)`.
     ///
     /// # Panics
     ///
-    /// If the task panicked (the value will never come), like [`Lazy::wait`].
+    /// If the task panicked (the value will never come), like every access that returns
+    /// the value; [`Lazy::wait_timeout`] with a zero timeout returns the panic instead.
     ///
     /// ```
     /// use transparent_future::{spawn_lazy, Lazy};
@@ -129,71 +131,67 @@ impl<T> Lazy<T> {
     ///
     /// let (go, wait_for_go) = mpsc::channel::<()>();
     /// let x = spawn_lazy(move || { wait_for_go.recv().unwrap(); 7 });
-    /// assert_eq!(Lazy::try_get(&x), None);
+    /// assert_eq!(Lazy::get(&x), None);
     /// go.send(()).unwrap();
     /// assert_eq!(*x, 7);
-    /// assert_eq!(Lazy::try_get(&x), Some(&7));
+    /// assert_eq!(Lazy::get(&x), Some(&7));
     /// ```
-    pub fn try_get(this: &Self) -> Option<&T> {
+    pub fn get(this: &Self) -> Option<&T> {
         if let Some(value) = this.value.get() {
             return Some(value);
         }
         let task = this.task.as_deref()?;
-        if task.core().poll() {
+        if task.core().settle_if_due() {
             Some(this.cache())
         } else {
             None
         }
     }
 
-    /// Whether an access would return without waiting for the task: the value is there,
-    /// the deadline has passed, or the task panicked. Never blocks.
+    /// Whether the outcome is decided, so that an access returns without waiting: the
+    /// value is there, the deadline has passed, or the task panicked (Python's
+    /// `Future.done()`, Java's `isDone()`). Never blocks.
+    ///
+    /// A deadline that has passed is decided by this call as a side effect (running the
+    /// future's continuations).
     ///
     /// ```
     /// use transparent_future::{spawn_lazy, Lazy};
     ///
     /// let x = spawn_lazy(|| 1);
     /// let _ = *x;
-    /// assert!(Lazy::is_ready(&x));
+    /// assert!(Lazy::is_done(&x));
     /// ```
-    pub fn is_ready(this: &Self) -> bool {
+    pub fn is_done(this: &Self) -> bool {
         match (this.value.get(), this.task.as_deref()) {
             (Some(_), _) | (None, None) => true,
-            (None, Some(task)) => task.core().poll(),
+            (None, Some(task)) => task.core().settle_if_due(),
         }
     }
 
-    /// Waits at most `timeout` for the value; `None` if it is not there by then.
+    /// Waits at most `timeout` for the value (crossbeam's `recv_timeout`):
+    /// [`WaitError::Timeout`] if it is not there by then, [`WaitError::Panicked`] if the
+    /// task panicked.
     ///
     /// This gives up this one wait only: the future stays pending and can be waited on
-    /// again. A timeout too large to represent waits forever.
-    ///
-    /// # Panics
-    ///
-    /// If the task panicked, like [`Lazy::wait`].
+    /// again. A timeout too large to represent waits without a limit, as
+    /// [`Lazy::try_wait`] does (and may then return [`WaitError::Deadlock`]). A bounded
+    /// wait never runs the task on this thread: it must be able to return at its limit.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use transparent_future::{spawn_lazy, Lazy};
+    /// use transparent_future::{spawn_lazy, Lazy, WaitError};
     ///
     /// let x = spawn_lazy(|| { std::thread::sleep(Duration::from_millis(300)); 1 });
-    /// assert_eq!(Lazy::wait_timeout(&x, Duration::from_millis(1)), None);
-    /// assert_eq!(Lazy::wait_timeout(&x, Duration::from_secs(30)), Some(&1));
+    /// assert_eq!(Lazy::wait_timeout(&x, Duration::from_millis(1)), Err(WaitError::Timeout));
+    /// assert_eq!(Lazy::wait_timeout(&x, Duration::from_secs(30)), Ok(&1));
     /// ```
-    pub fn wait_timeout(this: &Self, timeout: Duration) -> Option<&T> {
-        match Instant::now().checked_add(timeout) {
-            Some(deadline) => Lazy::wait_deadline(this, deadline),
-            None => Some(Lazy::wait(this)),
-        }
+    pub fn wait_timeout(this: &Self, timeout: Duration) -> Result<&T, WaitError> {
+        Lazy::wait_checked(this, Instant::now().checked_add(timeout))
     }
 
-    /// Waits for the value until `deadline`; `None` if it is not there by then.
-    ///
-    /// Like [`Lazy::wait_timeout`], this gives up this one wait only.
-    ///
-    /// # Panics
-    ///
-    /// If the task panicked, like [`Lazy::wait`].
+    /// Waits for the value until `deadline` (crossbeam's `recv_deadline`), with the
+    /// errors of [`Lazy::wait_timeout`]. A deadline already past looks once and returns.
     ///
     /// ```
     /// use std::time::{Duration, Instant};
@@ -201,17 +199,10 @@ impl<T> Lazy<T> {
     ///
     /// let x = spawn_lazy(|| 1);
     /// let deadline = Instant::now() + Duration::from_secs(30);
-    /// assert_eq!(Lazy::wait_deadline(&x, deadline), Some(&1));
+    /// assert_eq!(Lazy::wait_deadline(&x, deadline), Ok(&1));
     /// ```
-    pub fn wait_deadline(this: &Self, deadline: Instant) -> Option<&T> {
-        if let Some(value) = this.value.get() {
-            return Some(value);
-        }
-        let task = this.task.as_deref()?;
-        match task.core().wait(Some(deadline)) {
-            Waited::Resolved => Some(this.cache()),
-            Waited::GaveUp => None,
-        }
+    pub fn wait_deadline(this: &Self, deadline: Instant) -> Result<&T, WaitError> {
+        Lazy::wait_checked(this, Some(deadline))
     }
 
     /// Blocks until the value is there and returns it by value.
@@ -228,9 +219,9 @@ impl<T> Lazy<T> {
     /// assert_eq!(owned, [1, 2, 3]);
     /// ```
     pub fn into_inner(this: Self) -> T {
-        match Lazy::join(this) {
+        match Lazy::take(this) {
             Ok(value) => value,
-            Err(payload) => panic!("{}", reader_panic_message(payload.as_ref())),
+            Err(panic) => panic!("{panic}"),
         }
     }
 
@@ -247,12 +238,17 @@ impl<T> Lazy<T> {
     /// let payload = Lazy::join(bad).unwrap_err();
     /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"no luck"));
     /// ```
-    pub fn join(mut this: Self) -> thread::Result<T> {
+    pub fn join(this: Self) -> thread::Result<T> {
+        Lazy::take(this).map_err(TaskPanic::into_payload)
+    }
+
+    /// Blocks until the outcome is decided and moves it out.
+    fn take(mut this: Self) -> TaskResult<T> {
         if let Some(value) = this.value.take() {
             return Ok(value);
         }
         let Some(task) = this.task.take() else {
-            unreachable!("transparent_future: a ready future without a value")
+            unreachable!("transparent_future: a resolved future without a value")
         };
         if let Err(e) = Lazy::block(&task, None) {
             fail(e);
@@ -267,16 +263,17 @@ impl<T> Lazy<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use transparent_future::{spawn_lazy_cancellable, Lazy};
+    /// use transparent_future::{Builder, Lazy};
     ///
-    /// let x = spawn_lazy_cancellable(|token| {
+    /// let x = Builder::new().spawn_cancellable(|token| {
     ///     while !token.is_cancelled() {
     ///         std::thread::sleep(Duration::from_millis(1));
     ///     }
     ///     "stopped"
-    /// });
+    /// })?;
     /// Lazy::cancel(&x);
     /// assert_eq!(*x, "stopped");
+    /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn cancel(this: &Self) {
         if let Some(task) = &this.task {
@@ -300,7 +297,7 @@ impl<T> Lazy<T> {
             return Ok(value);
         }
         let Some(task) = this.task.as_ref() else {
-            unreachable!("transparent_future: a ready future without a value")
+            unreachable!("transparent_future: a resolved future without a value")
         };
         Lazy::block(task, until)?;
         this.try_cache()
@@ -317,8 +314,8 @@ impl<T> Lazy<T> {
             // Work-helping: while no worker has started the work, do it here rather
             // than sleep while it sits in a queue. Again after each step: running one
             // step (a `then`'s closure) may queue the next (the future it returned).
-            while !core.poll() && task.help() {}
-            if !core.poll() {
+            while !core.settle_if_due() && task.help() {}
+            if !core.settle_if_due() {
                 let node: Arc<dyn Node> = task.clone();
                 let _edge = deadlock::enter_wait(&node).map_err(WaitError::Deadlock)?;
                 core.wait(None);
@@ -347,12 +344,12 @@ impl<T> Lazy<T> {
             return Ok(value);
         }
         let Some(task) = self.task.as_deref() else {
-            unreachable!("transparent_future: a ready future without a value")
+            unreachable!("transparent_future: a resolved future without a value")
         };
         // A panic is final and stays in the state, so checking first is exact: past
         // this point, taking the outcome cannot fail.
-        if let Some(message) = task.core().panic_payload_message() {
-            return Err(WaitError::Panicked(message));
+        if let Some(panic) = task.core().panic() {
+            return Err(WaitError::Panicked(panic));
         }
         Ok(self.value.get_or_init(|| task.core().take_for_cache()))
     }
@@ -360,7 +357,7 @@ impl<T> Lazy<T> {
     /// Blocks until the value is there, like [`Lazy::wait`], but returns an error
     /// instead of panicking: [`WaitError::Deadlock`] if waiting would close a cycle of
     /// waits (the future stays pending and usable), [`WaitError::Panicked`] if the task
-    /// panicked.
+    /// panicked (with the original payload, by reference).
     ///
     /// ```
     /// use transparent_future::{spawn_lazy, Lazy, WaitError};
@@ -368,38 +365,10 @@ impl<T> Lazy<T> {
     /// let x = spawn_lazy(|| 5);
     /// assert_eq!(Lazy::try_wait(&x), Ok(&5));
     /// let bad = spawn_lazy(|| -> u8 { panic!("no") });
-    /// assert!(matches!(Lazy::try_wait(&bad), Err(WaitError::Panicked(m)) if m.contains("no")));
+    /// assert!(matches!(Lazy::try_wait(&bad), Err(WaitError::Panicked(p)) if p.message() == "no"));
     /// ```
     pub fn try_wait(this: &Self) -> Result<&T, WaitError> {
         Lazy::wait_checked(this, None)
-    }
-
-    /// Like [`Lazy::try_wait`], giving up after `timeout` with [`WaitError::Timeout`]
-    /// (the future stays pending). A timeout too large to represent waits forever.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use transparent_future::{spawn_lazy, Lazy, WaitError};
-    ///
-    /// let x = spawn_lazy(|| { std::thread::sleep(Duration::from_millis(300)); 1 });
-    /// assert_eq!(Lazy::try_wait_timeout(&x, Duration::from_millis(1)), Err(WaitError::Timeout));
-    /// assert_eq!(Lazy::try_wait_timeout(&x, Duration::from_secs(30)), Ok(&1));
-    /// ```
-    pub fn try_wait_timeout(this: &Self, timeout: Duration) -> Result<&T, WaitError> {
-        Lazy::wait_checked(this, Instant::now().checked_add(timeout))
-    }
-
-    /// Like [`Lazy::try_wait`], giving up at `deadline` with [`WaitError::Timeout`].
-    ///
-    /// ```
-    /// use std::time::{Duration, Instant};
-    /// use transparent_future::{spawn_lazy, Lazy};
-    ///
-    /// let x = spawn_lazy(|| 1);
-    /// assert_eq!(Lazy::try_wait_deadline(&x, Instant::now() + Duration::from_secs(30)), Ok(&1));
-    /// ```
-    pub fn try_wait_deadline(this: &Self, deadline: Instant) -> Result<&T, WaitError> {
-        Lazy::wait_checked(this, Some(deadline))
     }
 
     /// Non-blocking look for `Debug`: the value, or whether it is pending or panicked.
@@ -408,7 +377,7 @@ impl<T> Lazy<T> {
             return Peek::Ready(value);
         }
         match this.task.as_deref() {
-            Some(task) if task.core().poll() => {
+            Some(task) if task.core().settle_if_due() => {
                 if task.core().panicked() {
                     Peek::Panicked
                 } else {
@@ -426,7 +395,7 @@ impl<T> Lazy<T> {
 #[track_caller]
 fn fail(e: WaitError) -> ! {
     match e {
-        WaitError::Panicked(message) => panic!("{message}"),
+        WaitError::Panicked(panic) => panic!("{panic}"),
         other => panic!("{other}"),
     }
 }
@@ -446,21 +415,21 @@ impl<T: Send + 'static> Lazy<T> {
     /// decides it if that is still to come; otherwise as `if_decided` says.
     pub(crate) fn when_done<K>(mut this: Self, k: K, if_decided: IfDecided)
     where
-        K: FnOnce(thread::Result<T>) + Send + 'static,
+        K: FnOnce(TaskResult<T>) + Send + 'static,
     {
         let task = match (this.value.take(), this.task.take()) {
             (Some(value), task) => {
-                let home = task.map(|t| t.core().home().clone()).unwrap_or_default();
+                let home = task.map(|t| t.core().home()).unwrap_or_default();
                 return run_or_submit(Box::new(move || k(Ok(value))), if_decided, &home);
             }
-            (None, None) => unreachable!("transparent_future: a ready future without a value"),
+            (None, None) => unreachable!("transparent_future: a resolved future without a value"),
             (None, Some(task)) => task,
         };
         let source = Arc::clone(&task);
         let callback: Callback = Box::new(move || k(source.core().take_result()));
         match task.core().watch(callback, if_decided == IfDecided::Submit) {
             Ok(_) => Lazy::schedule_deadline(&task),
-            Err(callback) => run_or_submit(callback, if_decided, task.core().home()),
+            Err(callback) => run_or_submit(callback, if_decided, &task.core().home()),
         }
     }
 
@@ -510,7 +479,7 @@ impl<T: Send + 'static> Lazy<T> {
             && this
                 .task
                 .as_ref()
-                .is_some_and(|task| !task.core().poll() && task.unstarted())
+                .is_some_and(|task| !task.core().settle_if_due() && task.unstarted())
     }
 
     /// This future as a node of the deadlock detector's graph (`None` once resolved).
@@ -531,7 +500,7 @@ impl<T: Send + 'static> Lazy<T> {
     pub(crate) fn home(this: &Self) -> Home {
         this.task
             .as_ref()
-            .map(|t| t.core().home().clone())
+            .map(|t| t.core().home())
             .unwrap_or_default()
     }
 }
@@ -576,10 +545,10 @@ impl<T> Lazy<Outcome<T>> {
     pub fn take_late(this: &Self) -> Option<thread::Result<T>> {
         match this.task.as_deref()?.core().take_late()? {
             Ok(Outcome::Ready(value)) => Some(Ok(value)),
+            Err(panic) => Some(Err(panic.into_payload())),
             // A derived future (`map_ready`, `then_ready`, `all_with`) whose input timed
             // out publishes that timeout, late: there is no late value to give.
             Ok(Outcome::Timeout) => None,
-            Err(payload) => Some(Err(payload)),
         }
     }
 }
@@ -638,7 +607,7 @@ impl<T> DerefMut for Lazy<T> {
 }
 
 impl<T> From<T> for Lazy<T> {
-    /// The same as [`Lazy::ready`].
+    /// The same as [`Lazy::with_value`].
     ///
     /// ```
     /// use transparent_future::Lazy;
@@ -646,7 +615,7 @@ impl<T> From<T> for Lazy<T> {
     /// assert_eq!(*x, 4);
     /// ```
     fn from(value: T) -> Self {
-        Lazy::ready(value)
+        Lazy::with_value(value)
     }
 }
 
@@ -659,6 +628,6 @@ impl<T: Default> Default for Lazy<T> {
     /// assert!(x.is_empty());
     /// ```
     fn default() -> Self {
-        Lazy::ready(T::default())
+        Lazy::with_value(T::default())
     }
 }

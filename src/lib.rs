@@ -1,5 +1,5 @@
-//! Transparent futures: run a closure on a background thread and use its result as if
-//! it were the value. Only the first access blocks.
+//! Transparent futures: run a closure in the background and use its result as if it
+//! were the value. Only the first access blocks.
 //!
 //! ```
 //! use std::time::Duration;
@@ -25,6 +25,25 @@
 //! (2008), brought to Rust with types: a timeout is a value ([`Outcome::Timeout`]), a
 //! panic in the task reaches the reader, and the compiler checks what may cross threads.
 //!
+//! # The crate in one minute
+//!
+//! * **Start** a future with [`spawn_lazy`] (a thread per task) or
+//!   [`spawn_lazy_with`] (with a deadline); on a pool with [`ThreadPool::spawn_lazy`];
+//!   borrowing from the stack inside [`scope`]; or with every option at once through
+//!   [`Builder`] (executor, deadline, name, stack size, cancellation, scoped), whose
+//!   spawn methods return an [`io::Result`](std::io::Result) instead of panicking.
+//!   [`background!`] and [`background()`] turn functions into ones that return futures.
+//! * **Read** it as the value: `*x`, `x.len()`, `x + 1`, `x == 3`, `println!("{x}")`.
+//!   [`Lazy::get`] peeks without blocking, [`Lazy::is_done`] asks whether the outcome is
+//!   decided, [`Lazy::try_wait`], [`Lazy::wait_timeout`] and [`Lazy::wait_deadline`]
+//!   return a [`WaitError`] instead of panicking.
+//! * **Combine** futures: [`Lazy::map`], [`Lazy::then`], [`Lazy::all`], [`first_done`],
+//!   [`as_completed`], [`SharedLazy`] for many owners, and `.await` (module [`future`]).
+//! * **Choose where it runs**: the [`executor`] module (thread per task, rayon, your
+//!   own [`Executor`](executor::Executor)) and [`ThreadPool`].
+//! * **Debug** a hang: a wait that would close a cycle of waits is refused, naming the
+//!   cycle; [`debug::waits`] shows who waits on whom.
+//!
 //! # Using a future as the value
 //!
 //! [`Lazy<T>`] dereferences to `T`, so method calls, field access and indexing reach the
@@ -49,78 +68,113 @@
 //!
 //! `Lazy` is a smart pointer: like [`Arc`](std::sync::Arc) and
 //! [`LazyLock`](std::sync::LazyLock), it has no `self` methods that could shadow the
-//! value's own. Its operations are associated functions: [`Lazy::wait`],
-//! [`Lazy::try_get`], [`Lazy::is_ready`], [`Lazy::wait_timeout`],
-//! [`Lazy::wait_deadline`], [`Lazy::into_inner`], [`Lazy::join`], [`Lazy::take_late`].
+//! value's own. Its operations are associated functions, each with one meaning:
+//!
+//! | you want | write | returns |
+//! | --- | --- | --- |
+//! | the value, waiting if needed | `*x`, [`Lazy::wait`] | `&T`; panics if the task panicked |
+//! | the value if it is there now | [`Lazy::get`] | `Option<&T>`, never blocks |
+//! | whether the outcome is decided | [`Lazy::is_done`] | `bool`, never blocks |
+//! | to wait without panicking | [`Lazy::try_wait`] | `Result<&T, WaitError>` |
+//! | to wait at most a while | [`Lazy::wait_timeout`], [`Lazy::wait_deadline`] | `Result<&T, WaitError>` (`Timeout` if not there) |
+//! | the value by value | [`Lazy::into_inner`], [`Lazy::join`] | `T`; `join` gives the panic payload |
+//!
+//! "Done" means decided: the value arrived, the deadline passed, or the task panicked.
+//! "Ready" means only [`Outcome::Ready`]: the value arrived in time.
 //!
 //! # Timeouts
 //!
-//! [`spawn_lazy_with`] takes a [`TimeoutPolicy`] ([`Deadline::after`], [`Deadline::at`],
-//! [`NoTimeout`] or your own) and returns a `Lazy<Outcome<T>>`. The outcome is
-//! [`Outcome::Ready`] exactly when the task published its result no later than the
-//! deadline, and [`Outcome::Timeout`] otherwise, whenever the first reader looks. A
-//! reader blocked on a late task is released at the deadline. The task keeps running (a
-//! thread cannot be killed); its late result can be collected with [`Lazy::take_late`].
+//! [`spawn_lazy_with`] (or [`Builder::timeout`]) takes a [`TimeoutPolicy`]
+//! ([`Deadline::after`], [`Deadline::at`], [`NoTimeout`] or your own) and gives a
+//! `Lazy<Outcome<T>>`. The outcome is [`Outcome::Ready`] exactly when the task published
+//! its result no later than the deadline, and [`Outcome::Timeout`] otherwise, whenever
+//! the first reader looks. A reader blocked on a late task is released at the deadline.
+//! The task keeps running (a thread cannot be killed); its late result can be collected
+//! with [`Lazy::take_late`].
 //!
 //! To bound one wait without deciding the outcome, use [`Lazy::wait_timeout`] or
 //! [`Lazy::wait_deadline`]: the future stays pending and can be waited on again.
 //!
 //! ```
 //! use std::time::Duration;
-//! use transparent_future::{spawn_lazy, Lazy};
+//! use transparent_future::{spawn_lazy, Lazy, WaitError};
 //!
 //! let x = spawn_lazy(|| { std::thread::sleep(Duration::from_millis(200)); 5 });
-//! assert_eq!(Lazy::wait_timeout(&x, Duration::from_millis(1)), None); // still pending
-//! assert_eq!(*x, 5);                                                  // wait for it
+//! assert_eq!(Lazy::wait_timeout(&x, Duration::from_millis(1)), Err(WaitError::Timeout));
+//! assert_eq!(*x, 5);                                              // wait for it
 //! ```
 //!
 //! # Panics
 //!
 //! A panic in the task is caught on its thread. Every access that would return the value
 //! (`*x`, `Display`, operators, [`Lazy::wait`]) then panics in the reader with a message
-//! that contains the task's panic message; [`Lazy::join`] returns the payload instead,
-//! like [`JoinHandle::join`](std::thread::JoinHandle::join), and [`Lazy::try_wait`]
-//! returns it as [`WaitError::Panicked`].
+//! that contains the task's panic message. The checked waits return
+//! [`WaitError::Panicked`] with a [`TaskPanic`] that lends the original payload by
+//! reference, to every reader and every [`SharedLazy`] clone; [`Lazy::join`] returns the
+//! payload by value, like [`JoinHandle::join`](std::thread::JoinHandle::join).
 //!
 //! ```
-//! use transparent_future::{spawn_lazy, Lazy};
+//! use transparent_future::{spawn_lazy, Lazy, WaitError};
 //!
 //! let x = spawn_lazy(|| -> u32 { panic!("disk on fire") });
 //! let err = std::panic::catch_unwind(|| *x + 1).unwrap_err();
 //! assert!(err.downcast_ref::<String>().unwrap().contains("disk on fire"));
+//! let Err(WaitError::Panicked(panic)) = Lazy::try_wait(&x) else { unreachable!() };
+//! assert_eq!(panic.payload().downcast_ref::<&str>(), Some(&"disk on fire"));
+//! ```
+//!
+//! # Spawning: one path, many options
+//!
+//! [`Builder`] is the one way a task starts; the shorthands are sugar over it, as
+//! [`std::thread::spawn`] is over [`std::thread::Builder`].
+//!
+//! | shorthand (panics if refused) | the builder form (returns `io::Result`) |
+//! | --- | --- |
+//! | [`spawn_lazy(f)`](spawn_lazy) | `Builder::new().spawn(f)` |
+//! | [`spawn_lazy_with(policy, f)`](spawn_lazy_with) | `Builder::new().timeout(policy).spawn(f)` |
+//! | [`pool.spawn_lazy(f)`](ThreadPool::spawn_lazy) | `Builder::new().on(&pool).spawn(f)` |
+//! | [`pool.spawn_lazy_with(policy, f)`](ThreadPool::spawn_lazy_with) | `Builder::new().on(&pool).timeout(policy).spawn(f)` |
+//! | [`s.spawn_lazy(f)`](Scope::spawn_lazy) inside [`scope`] | `Builder::new().spawn_scoped(s, f)` |
+//! | — | `Builder::new().spawn_cancellable(\|token\| ..)`, with any of the options above |
+//!
+//! ```
+//! use std::time::Duration;
+//! use transparent_future::{Builder, Deadline, Outcome, ThreadPool};
+//! use transparent_future::executor::ThreadPerTask;
+//!
+//! let pool = ThreadPool::new(2);                          // named workers, work-helping
+//! let a = pool.spawn_lazy(|| 1);
+//! let b = Builder::new().on(&ThreadPerTask).spawn(|| 2)?; // any executor
+//! let c = Builder::new().name("io").stack_size(256 * 1024).spawn(|| 3)?;
+//! let d = Builder::new()
+//!     .on(&pool)
+//!     .timeout(Deadline::after(Duration::from_secs(30)))
+//!     .spawn_cancellable(|token| if token.is_cancelled() { 0 } else { 4 })?;
+//! assert_eq!(a + b + *c, 6);
+//! assert_eq!(*d, Outcome::Ready(4));
+//! # Ok::<(), std::io::Error>(())
 //! ```
 //!
 //! # Choosing an executor
 //!
 //! | executor | spawn + first access of a trivial task (2-core VM) | use it for |
 //! | --- | --- | --- |
-//! | [`ThreadPerTask`] ([`spawn_lazy`]) | 41 µs, a little less than `std::thread::spawn` + `join` (56 µs) | a few slow or blocking calls; the seed's strategy |
-//! | [`ThreadPool`] (`pool.spawn_lazy`) | 0.67 µs (`rayon::spawn` + a channel: 2.8 µs); 3 M tasks/s | many small tasks; nested futures (work-helping) |
-//! | [`RayonGlobal`] / `rayon::ThreadPool` (feature `rayon`) | as `rayon::spawn` | sharing threads with rayon's data parallelism |
+//! | [`ThreadPerTask`](executor::ThreadPerTask) ([`spawn_lazy`]) | a little less than `std::thread::spawn` + `join` | a few slow or blocking calls; the seed's strategy |
+//! | [`ThreadPool`] (`pool.spawn_lazy`) | under a microsecond, about fifty times less | many small tasks; nested futures (work-helping) |
+//! | `RayonGlobal` / `rayon::ThreadPool` (feature `rayon`, in [`executor`]) | as `rayon::spawn` | sharing threads with rayon's data parallelism |
 //! | [`scope`] | a thread per task | tasks that borrow from the stack |
-//! | your own [`Executor`] | whatever it costs | a runtime you already have |
+//! | your own [`Executor`](executor::Executor) | whatever it costs | a runtime you already have |
 //!
 //! Every behaviour of `Lazy` (timeouts, panics, operators, drops) is the same on every
 //! executor, and the resolved access costs the same: the executor is not on that path.
-//! Measured figures are in `docs/performance.md`.
+//! Measured figures are in `docs/performance.md` of the repository.
 //!
-//! ```
-//! use transparent_future::{spawn_lazy_on, Builder, ThreadPerTask, ThreadPool};
-//!
-//! let pool = ThreadPool::new(2);                         // named workers, work-helping
-//! let a = pool.spawn_lazy(|| 1);
-//! let b = spawn_lazy_on(&ThreadPerTask, || 2);          // any executor
-//! let c = Builder::new().name("io".into()).spawn(|| 3)?; // a configured thread
-//! assert_eq!(a + b + *c, 6);
-//! # Ok::<(), std::io::Error>(())
-//! ```
-//!
-//! [`ThreadPerTask`] caps the number of live threads (derived from the system's limits)
-//! so that too many threads is an [`io::Error`](std::io::Error) from
-//! [`try_spawn_lazy`] or the [`Builder`], never the process abort std gives past the
-//! memory-map limit. Cooperative cancellation ([`spawn_lazy_cancellable`],
-//! [`CancelToken`], [`Lazy::cancel`]) answers the seed's warning that a timed-out task
-//! cannot be killed: it cannot, but it can be asked to stop.
+//! Thread per task caps the number of live threads (derived from the system's limits)
+//! so that too many threads is an [`io::Error`](std::io::Error) from the [`Builder`],
+//! never the process abort std gives past the memory-map limit. Cooperative
+//! cancellation ([`Builder::spawn_cancellable`], [`CancelToken`], [`Lazy::cancel`])
+//! answers the seed's warning that a timed-out task cannot be killed: it cannot, but it
+//! can be asked to stop.
 //!
 //! # Composition
 //!
@@ -128,19 +182,20 @@
 //!   returning `Lazy`; [`background()`] does it for a closure.
 //! * **Chaining**: [`Lazy::map`] and [`Lazy::then`] run their closure on the thread that
 //!   finishes the upstream task; no thread waits in between. [`Lazy::map_ready`] and
-//!   [`Lazy::then_ready`] pass a timeout through and keep the deadline.
-//! * **Many futures**: [`Lazy::all`] (order kept, first panic wins), [`first_ready`],
-//!   [`first_ready_deadline`], [`as_completed`], and [`Lazy::all_with`] /
-//!   [`first_ready_with`] for one deadline shared by a group.
+//!   [`Lazy::then_ready`] map a value that arrived in time, pass a timeout through and
+//!   keep the deadline.
+//! * **Many futures**: [`Lazy::all`] (order kept, first panic wins), [`first_done`],
+//!   [`first_done_timeout`], [`first_done_deadline`], [`as_completed`], and
+//!   [`Lazy::all_with`] for one deadline shared by a group.
 //! * **Sharing**: [`Lazy::share`] gives a [`SharedLazy`], a cheap `Clone` handle that is
 //!   as transparent as `Lazy`; a panic reaches every clone.
 //! * **Async**: `Lazy<T>`, `&Lazy<T>` and `SharedLazy<T>` implement
-//!   `std::future::IntoFuture`, so async code can `.await` a background
-//!   value without blocking its executor. No async runtime is a dependency.
+//!   `std::future::IntoFuture` (the [`future`] module), so async code can `.await` a
+//!   background value without blocking its executor. No async runtime is a dependency.
 //!
 //! ```
 //! use std::time::Duration;
-//! use transparent_future::{as_completed, first_ready, spawn_lazy, Lazy};
+//! use transparent_future::{as_completed, first_done, spawn_lazy, Lazy};
 //!
 //! let words = spawn_lazy(|| "a transparent future".to_string());
 //! let count = Lazy::map(words, |w| w.split(' ').count());       // chaining
@@ -151,7 +206,7 @@
 //!     std::thread::sleep(Duration::from_millis(ms));
 //!     ms
 //! }));
-//! assert_eq!(first_ready(&racers).0, 1);                         // the fastest
+//! assert_eq!(first_done(&racers).0, 1);                          // the fastest
 //! let done: Vec<u64> = as_completed(racers).map(|(_, f)| *f).collect();
 //! assert_eq!(done, [5, 50]);                                     // in completion order
 //! ```
@@ -163,8 +218,9 @@
 //! computed by that thread, which waits on that future, ..."; if the chain comes back
 //! to the waiting thread, the wait would never end, and it is refused: implicit accesses
 //! panic with a message naming the cycle, and [`Lazy::try_wait`] returns
-//! [`WaitError::Deadlock`] with the [`Cycle`] as data. The future stays pending and
-//! usable. [`debug::waits`] shows who waits on whom right now.
+//! [`WaitError::Deadlock`] with the [`Cycle`](debug::Cycle) as data. The future stays
+//! pending and usable. [`debug::waits`] shows who waits on whom right now. A task's
+//! [`Builder::name`] labels it in both.
 //!
 //! ```
 //! use std::sync::{Arc, OnceLock};
@@ -175,7 +231,7 @@
 //! let own = Arc::clone(&slot);
 //! let x = Lazy::share(spawn_lazy(move || {
 //!     let me = own.wait();
-//!     match Lazy::try_wait(SharedLazy::as_lazy(me)) {
+//!     match SharedLazy::try_wait(me) {
 //!         Err(WaitError::Deadlock(_)) => "refused",
 //!         _ => "waited",
 //!     }
@@ -186,7 +242,7 @@
 //!
 //! Only waits without a limit take part (a wait with a deadline ends by itself), and
 //! the check runs only when a thread is about to sleep: the resolved access does not
-//! change. Waits inside [`first_ready`], [`as_completed`] and `.await` are not in the
+//! change. Waits inside [`first_done`], [`as_completed`] and `.await` are not in the
 //! graph. See `docs/reliability.md` for the coverage and its limits.
 //!
 //! # Memory ordering
@@ -204,9 +260,10 @@
 //! [`spawn_lazy`] starts one thread per call, the seed's default strategy; the thread
 //! ends when the task returns. The only thread the crate keeps is a deadline timer,
 //! started when a callback (a continuation, a combinator or an `.await`) watches a
-//! future with a deadline, and ended after a second with nothing to do. Dropping a pending `Lazy` never blocks: the task runs to
-//! completion and its value is dropped on the task's thread. Every value is dropped
-//! exactly once, including late values and values nobody read.
+//! future with a deadline, and ended after a second with nothing to do. Dropping a
+//! pending `Lazy` never blocks: the task runs to completion and its value is dropped on
+//! the task's thread. Every value is dropped exactly once, including late values and
+//! values nobody read.
 //!
 //! `Lazy<T>` is `Send` when `T: Send` and `Sync` when `T: Send + Sync`; a closure that
 //! returns a non-`Send` value (an `Rc`, say) is refused at compile time:
@@ -229,6 +286,11 @@
 //! value, once, by one owner. A `Lazy` is read by reference, any number of times, from
 //! any number of threads, and it is the value for every other purpose.
 //!
+//! **Why is the cache a `std::sync::OnceLock` and not `once_cell`?** `OnceLock` *is*
+//! `once_cell::sync::OnceCell`, upstreamed into the standard library; using std's saves
+//! a dependency. `once_cell` stays the benchmarks' anchor: the resolved access is
+//! measured against `OnceCell::get`, and matches it.
+//!
 //! **Why do `x.as_ref()` and `x.borrow()` reach the handle, not the value?** `Lazy`
 //! implements `AsRef<T>` and `Borrow<T>` (as `Arc` does), and method lookup finds those
 //! before the value's own `as_ref`. Write `(*x).as_ref()` for the value's.
@@ -237,7 +299,12 @@
 //! `Lazy(<pending>)` until the value is there. `Display` blocks, as transparency demands.
 //!
 //! **Can a timed-out task be stopped?** Not by force: a thread cannot be killed safely.
-//! The outcome stops waiting for it; the task finishes in the background.
+//! The outcome stops waiting for it; the task finishes in the background. A cancellable
+//! task ([`Builder::spawn_cancellable`]) sees the deadline on its [`CancelToken`].
+//!
+//! **Where does a pool task run?** Often on the thread that reads its future (see
+//! [`ThreadPool`]): thread names and thread-locals inside pool tasks are not the
+//! worker's.
 //!
 //! # Related crates
 //!
@@ -246,11 +313,15 @@
 //! * `futures::future::Shared`: shares an async result; [`SharedLazy`] is its
 //!   thread-backed, transparent counterpart, and also delivers a panic to every clone.
 //! * `rayon`: data parallelism on a pool; `rayon::spawn` returns nothing.
-//! * `oneshot`, `crossbeam-channel`: the hand-off only, without the proxy.
+//! * `oneshot`, `crossbeam-channel`: the hand-off only, without the proxy
+//!   (`crossbeam-channel` is this crate's queue and the model for its waits:
+//!   `recv_timeout` / `recv_deadline` became [`Lazy::wait_timeout`] /
+//!   [`Lazy::wait_deadline`]).
 //! * `once_cell` / `std::sync::OnceLock`: the cache that makes the resolved access free.
+//! * `static_assertions`: checks at compile time which types are `Send` and `Sync`.
 //!
-//! The design (state diagram, the race between a task and a deadline, the
-//! happens-before argument) is in `docs/design.md` of the repository.
+//! The design (layers, the state machine, the race between a task and a deadline, the
+//! happens-before argument, the lock order) is in `docs/design.md` of the repository.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
@@ -267,8 +338,8 @@ mod chain;
 mod deadlock;
 mod decorator;
 mod error;
-mod executor;
-mod future;
+pub mod executor;
+pub mod future;
 mod lazy;
 mod many;
 mod ops;
@@ -291,23 +362,12 @@ pub use crate::builder::Builder;
 pub use crate::cancel::CancelToken;
 pub use crate::deadlock::debug;
 pub use crate::decorator::background;
-pub use crate::error::{Cycle, CycleLink, WaitError};
-pub use crate::executor::{Executor, FollowUpHome, Runnable};
-pub use crate::future::{LazyFuture, LazyRefFuture, SharedLazyFuture};
+pub use crate::error::{TaskPanic, WaitError};
 pub use crate::lazy::Lazy;
-pub use crate::many::{
-    AsCompleted, as_completed, first_ready, first_ready_deadline, first_ready_with,
-};
+pub use crate::many::{AsCompleted, as_completed, first_done, first_done_deadline, first_done_timeout};
 pub use crate::outcome::Outcome;
 pub use crate::policy::{Deadline, NoTimeout, TimeoutPolicy};
 pub use crate::pool::ThreadPool;
-#[cfg(feature = "rayon")]
-pub use crate::rayon::RayonGlobal;
 pub use crate::scope::{Scope, scope};
 pub use crate::shared::SharedLazy;
-pub use crate::spawn::{
-    spawn_lazy, spawn_lazy_cancellable, spawn_lazy_cancellable_on, spawn_lazy_cancellable_with,
-    spawn_lazy_cancellable_with_on, spawn_lazy_on, spawn_lazy_with, spawn_lazy_with_on,
-    try_spawn_lazy, try_spawn_lazy_on, try_spawn_lazy_with, try_spawn_lazy_with_on,
-};
-pub use crate::thread_per_task::ThreadPerTask;
+pub use crate::spawn::{spawn_lazy, spawn_lazy_with};

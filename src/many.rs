@@ -1,18 +1,17 @@
-//! Many futures at once: `Lazy::all`, `first_ready` and `as_completed`.
+//! Many futures at once: `Lazy::all`, `first_done` and `as_completed`.
 //!
 //! None of these polls or parks a thread per future: each registers a callback on
 //! every future it waits for, and a callback wakes one shared waiter.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::lazy::{IfDecided, Lazy};
 use crate::outcome::Outcome;
 use crate::policy::TimeoutPolicy;
-use crate::state::{Core, Timeout};
+use crate::state::{Core, TaskResult, Timeout};
 use crate::task::Publisher;
 
 /// What `all` has gathered so far.
@@ -25,7 +24,7 @@ struct Gather<T: Send + 'static, V: Send + 'static> {
 
 impl<T: Send + 'static, V: Send + 'static> Gather<T, V> {
     /// Records input `i`'s result; publishes once all are in, or at the first panic.
-    fn record(this: &Mutex<Self>, i: usize, result: thread::Result<T>) {
+    fn record(this: &Mutex<Self>, i: usize, result: TaskResult<T>) {
         let mut g = this.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(out) = g.out.take() else {
             return; // already published (an earlier panic): this value is dropped
@@ -138,7 +137,7 @@ impl<T: Send + 'static> Lazy<T> {
 /// The index of the first future whose outcome is decided, or `None` if `until`
 /// passes first. Helps (runs an unstarted pool task here) rather than sleep.
 fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>) -> Option<usize> {
-    if let Some(i) = futures.iter().position(Lazy::is_ready) {
+    if let Some(i) = futures.iter().position(Lazy::is_done) {
         return Some(i);
     }
     let waiter = Arc::new((Mutex::new(None::<usize>), Condvar::new()));
@@ -191,7 +190,7 @@ fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>)
             // `now` is decided a moment later (strictly after), so loop, never sleep
             // without a limit past a deadline.
             drop(first);
-            let decided = futures.iter().position(Lazy::is_ready);
+            let decided = futures.iter().position(Lazy::is_done);
             first = lock.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(i) = decided {
                 break Some(first.unwrap_or(i));
@@ -223,7 +222,7 @@ where
     T: Send + 'static,
     I: IntoIterator<Item = &'a Lazy<T>> + Clone,
 {
-    let mut pending = futures.clone().into_iter().filter(|f| !Lazy::is_ready(f));
+    let mut pending = futures.clone().into_iter().filter(|f| !Lazy::is_done(f));
     if !pending.all(|f| Lazy::unstarted(f) && !Lazy::home(f).has_idle_worker()) {
         return false;
     }
@@ -233,79 +232,97 @@ where
         .is_some_and(Lazy::help)
 }
 
-/// Blocks until the first of `futures` is ready and returns its index and value.
+/// Blocks until the first of `futures` is done and returns its index and value.
 ///
-/// A future counts as ready once its outcome is decided: its value is there, its
-/// deadline has passed (the value is then `Outcome::Timeout`), or it panicked (then
-/// reading it panics, as any access would). No thread per future and no polling: each
-/// future gets a callback that wakes this one waiter.
+/// A future is done once its outcome is decided: its value is there, its deadline has
+/// passed (the value is then `Outcome::Timeout`), or it panicked (then reading it
+/// panics, as any access would). No thread per future and no polling: each future gets
+/// a callback that wakes this one waiter.
 ///
 /// # Panics
 ///
-/// If `futures` is empty, or the first ready future panicked.
+/// If `futures` is empty (no future could ever be first: the same rule for every
+/// `first_done` form), or the first future done panicked.
 ///
 /// ```
 /// use std::time::Duration;
-/// use transparent_future::{first_ready, spawn_lazy};
+/// use transparent_future::{first_done, spawn_lazy};
 ///
 /// let mirrors = [
 ///     spawn_lazy(|| { std::thread::sleep(Duration::from_millis(500)); "slow mirror" }),
 ///     spawn_lazy(|| { std::thread::sleep(Duration::from_millis(10)); "fast mirror" }),
 /// ];
-/// let (i, winner) = first_ready(&mirrors);
+/// let (i, winner) = first_done(&mirrors);
 /// assert_eq!((i, *winner), (1, "fast mirror"));
 /// ```
 #[track_caller]
-pub fn first_ready<T: Send + 'static>(futures: &[Lazy<T>]) -> (usize, &T) {
-    assert!(!futures.is_empty(), "first_ready: no futures to wait for");
+pub fn first_done<T: Send + 'static>(futures: &[Lazy<T>]) -> (usize, &T) {
+    refuse_empty(futures, "first_done");
     match first_decided(futures, None) {
         Some(i) => (i, Lazy::wait(&futures[i])),
         None => unreachable!("transparent_future: an unlimited wait gave up"),
     }
 }
 
-/// Like [`first_ready`], but gives up at `deadline`: `None` if no future is ready by
-/// then (the futures stay pending). An empty slice waits until the deadline.
+/// Like [`first_done`], but gives up after `timeout`: `None` if no future is done by
+/// then (the futures stay pending). A timeout too large to represent waits as long as
+/// [`first_done`].
 ///
-/// ```
-/// use std::time::{Duration, Instant};
-/// use transparent_future::{first_ready_deadline, spawn_lazy};
+/// # Panics
 ///
-/// let slow = [spawn_lazy(|| { std::thread::sleep(Duration::from_millis(300)); 1 })];
-/// let soon = Instant::now() + Duration::from_millis(10);
-/// assert_eq!(first_ready_deadline(&slow, soon), None);
-/// ```
-pub fn first_ready_deadline<T: Send + 'static>(
-    futures: &[Lazy<T>],
-    deadline: Instant,
-) -> Option<(usize, &T)> {
-    if futures.is_empty() {
-        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-        return None;
-    }
-    first_decided(futures, Some(deadline)).map(|i| (i, Lazy::wait(&futures[i])))
-}
-
-/// Like [`first_ready_deadline`], with the deadline given by a [`TimeoutPolicy`]
-/// measured from now (`Deadline::after(d)`: at most `d`; a policy with no deadline
-/// waits as long as [`first_ready`]).
+/// If `futures` is empty, or the first future done panicked.
 ///
 /// ```
 /// use std::time::Duration;
-/// use transparent_future::{first_ready_with, spawn_lazy, Deadline};
+/// use transparent_future::{first_done_timeout, spawn_lazy};
 ///
 /// let futures = [spawn_lazy(|| 5)];
-/// assert_eq!(first_ready_with(&futures, Deadline::after(Duration::from_secs(30))), Some((0, &5)));
+/// assert_eq!(first_done_timeout(&futures, Duration::from_secs(30)), Some((0, &5)));
+/// let slow = [spawn_lazy(|| { std::thread::sleep(Duration::from_millis(300)); 1 })];
+/// assert_eq!(first_done_timeout(&slow, Duration::from_millis(10)), None);
 /// ```
-pub fn first_ready_with<T: Send + 'static, P: TimeoutPolicy>(
+#[track_caller]
+pub fn first_done_timeout<T: Send + 'static>(
     futures: &[Lazy<T>],
-    policy: P,
+    timeout: Duration,
 ) -> Option<(usize, &T)> {
-    match policy.deadline(Instant::now()) {
-        Some(deadline) => first_ready_deadline(futures, deadline),
-        None if futures.is_empty() => None,
-        None => Some(first_ready(futures)),
+    refuse_empty(futures, "first_done_timeout");
+    match Instant::now().checked_add(timeout) {
+        Some(deadline) => first_done_deadline(futures, deadline),
+        None => Some(first_done(futures)),
     }
+}
+
+/// Like [`first_done`], but gives up at `deadline`: `None` if no future is done by
+/// then (the futures stay pending).
+///
+/// # Panics
+///
+/// If `futures` is empty, or the first future done panicked.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use transparent_future::{first_done_deadline, spawn_lazy};
+///
+/// let slow = [spawn_lazy(|| { std::thread::sleep(Duration::from_millis(300)); 1 })];
+/// let soon = Instant::now() + Duration::from_millis(10);
+/// assert_eq!(first_done_deadline(&slow, soon), None);
+/// ```
+#[track_caller]
+pub fn first_done_deadline<T: Send + 'static>(
+    futures: &[Lazy<T>],
+    deadline: Instant,
+) -> Option<(usize, &T)> {
+    refuse_empty(futures, "first_done_deadline");
+    first_decided(futures, Some(deadline)).map(|i| (i, Lazy::wait(&futures[i])))
+}
+
+#[track_caller]
+fn refuse_empty<T>(futures: &[T], name: &str) {
+    assert!(
+        !futures.is_empty(),
+        "{name}: no futures to wait for (an empty slice has no first future done)"
+    );
 }
 
 /// Yields futures as they complete, as Python's `concurrent.futures.as_completed`
@@ -401,7 +418,7 @@ impl<T: Send + 'static> Iterator for AsCompleted<T> {
                 // A deadline passed: looking decides it, and its watcher then signals.
                 Err(RecvTimeoutError::Timeout) => {
                     self.futures.iter().flatten().for_each(|f| {
-                        Lazy::is_ready(f);
+                        Lazy::is_done(f);
                     });
                 }
                 Err(RecvTimeoutError::Disconnected) => {

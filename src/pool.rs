@@ -10,34 +10,39 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use crate::cancel::CancelToken;
+use crate::builder::{Builder, expect_spawned};
 use crate::deadlock;
-use crate::executor::{Executor, FollowUpHome, Home, Placement, Runnable};
+use crate::executor::{Executor, Home, Runnable, refuse_stack_size};
 use crate::lazy::Lazy;
 use crate::outcome::Outcome;
 use crate::policy::TimeoutPolicy;
-use crate::spawn;
 use crate::thread_per_task::ThreadPerTask;
 
-/// A pool of worker threads that run futures' tasks: spawning costs a heap allocation
-/// and a queue push instead of an OS thread, about fifty times less (see the crate's
-/// "Choosing an executor").
+/// A pool of worker threads that run futures' tasks. A task queued on a pool often
+/// runs on the thread that reads its future, not on a worker: a reader that would
+/// otherwise sleep on a task no worker has started runs it itself (work-helping), and
+/// on a busy pool that is most reads (about 9 in 10 in our measurements). So inside a
+/// pool task, `std::thread::current()`, its name and id, and thread-locals may be the
+/// reader's, not a worker's; do not rely on them.
+///
+/// Spawning costs a heap allocation and a queue push instead of an OS thread, about
+/// fifty times less (see the crate's "Choosing an executor").
 ///
 /// * Workers are named `transparent-future-worker-N`. A task's panic reaches that
 ///   task's readers and never kills a worker.
-/// * **Work-helping**: a reader that would sleep on a task no worker has started yet
-///   runs it on its own thread instead (waits on several futures at once help only
-///   while none of them runs and no worker is idle). Nested futures
-///   therefore never starve the pool: a one-worker pool whose task waits on another
-///   task it spawned finishes. The reader runs the task to completion, so a queued
-///   task that blocks on something only the reader would do later blocks the reader,
-///   as it would block a worker.
+/// * **Work-helping** keeps nested futures from starving the pool: a one-worker pool
+///   whose task waits on another task it spawned finishes. Waits on several futures at
+///   once help only while none of them runs and no worker is idle. The reader runs the
+///   task to completion, so a queued task that blocks on something only the reader
+///   would do later blocks the reader, as it would block a worker.
 /// * `ThreadPool` is a cheap handle (`Clone` shares the same workers) and is
 ///   `Send + Sync`. When the last handle is dropped, the pool stops taking tasks, lets
 ///   every queued and running task finish, and joins its workers. A pool whose last
 ///   handle is dropped from inside a task (its own or another executor's) does not
 ///   join: that could wait on a worker that waits on the dropping task. Its workers
 ///   still finish every queued task and then exit on their own.
+/// * Options: [`Builder::on`] runs any spawn form on a pool (a name labels the task;
+///   a stack size is refused, since the workers' threads already exist).
 ///
 /// ```
 /// use transparent_future::{Lazy, ThreadPool};
@@ -69,8 +74,8 @@ impl ThreadPool {
     ///
     /// # Panics
     ///
-    /// If `workers` is zero, or the OS refuses a thread; [`ThreadPool::try_new`]
-    /// returns the latter as an error.
+    /// If `workers` is zero, more than the live-thread cap, or the OS refuses a thread;
+    /// [`ThreadPool::try_new`] returns these as errors.
     ///
     /// ```
     /// let pool = transparent_future::ThreadPool::new(4);
@@ -84,23 +89,29 @@ impl ThreadPool {
         }
     }
 
-    /// A pool of `workers` threads, or the OS's refusal to create one of them.
+    /// A pool of `workers` threads, or why it cannot be made.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If `workers` is zero.
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput) for zero workers or more than the
+    /// [live-thread cap](crate::executor::ThreadPerTask) allows; the OS's refusal to
+    /// create a thread.
     ///
     /// ```
-    /// let pool = transparent_future::ThreadPool::try_new(2)?;
+    /// use transparent_future::ThreadPool;
+    ///
+    /// let pool = ThreadPool::try_new(2)?;
     /// assert_eq!(*pool.spawn_lazy(|| 1), 1);
+    /// assert_eq!(ThreadPool::try_new(0).unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    #[track_caller]
     pub fn try_new(workers: usize) -> io::Result<Self> {
-        assert!(
-            workers > 0,
-            "transparent_future: a ThreadPool needs at least one worker"
-        );
+        if workers == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "transparent_future: a ThreadPool needs at least one worker",
+            ));
+        }
         let cap = ThreadPerTask::max_live_threads();
         if workers > cap {
             return Err(io::Error::new(
@@ -144,26 +155,27 @@ impl ThreadPool {
         self.shared.size
     }
 
-    /// Runs `f` on the pool and returns its future at once.
+    /// Runs `f` on the pool and returns its future at once: the same as
+    /// `Builder::new().on(&pool).spawn(f)`, which a pool never refuses.
     ///
     /// ```
     /// let pool = transparent_future::ThreadPool::new(2);
     /// let x = pool.spawn_lazy(|| "pooled".len());
     /// assert_eq!(*x, 6);
     /// ```
+    #[track_caller]
     pub fn spawn_lazy<F, T>(&self, f: F) -> Lazy<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::plain(f, self.place());
-        self.enqueue(task);
-        lazy
+        expect_spawned(Builder::new().on(self).spawn(f), "ThreadPool::spawn_lazy")
     }
 
     /// Runs `f` on the pool under a timeout policy (see
-    /// [`spawn_lazy_with`](crate::spawn_lazy_with)). The deadline counts from this call,
-    /// time spent in the queue included.
+    /// [`spawn_lazy_with`](crate::spawn_lazy_with)): the same as
+    /// `Builder::new().on(&pool).timeout(policy).spawn(f)`. The deadline counts from
+    /// this call, time spent in the queue included.
     ///
     /// ```
     /// use std::time::Duration;
@@ -173,72 +185,17 @@ impl ThreadPool {
     /// let x = pool.spawn_lazy_with(Deadline::after(Duration::from_secs(30)), || 1);
     /// assert_eq!(*x, Outcome::Ready(1));
     /// ```
+    #[track_caller]
     pub fn spawn_lazy_with<P, F, T>(&self, policy: P, f: F) -> Lazy<Outcome<T>>
     where
         P: TimeoutPolicy,
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (lazy, task) = spawn::with_policy(policy, f, self.place());
-        self.enqueue(task);
-        lazy
-    }
-
-    /// Runs a cancellable task on the pool (see
-    /// [`spawn_lazy_cancellable`](crate::spawn_lazy_cancellable)).
-    ///
-    /// ```
-    /// use transparent_future::{Lazy, ThreadPool};
-    ///
-    /// let pool = ThreadPool::new(1);
-    /// let x = pool.spawn_lazy_cancellable(|token| {
-    ///     while !token.is_cancelled() { std::thread::yield_now(); }
-    ///     "stopped"
-    /// });
-    /// Lazy::cancel(&x);
-    /// assert_eq!(*x, "stopped");
-    /// ```
-    pub fn spawn_lazy_cancellable<F, T>(&self, f: F) -> Lazy<T>
-    where
-        F: FnOnce(CancelToken) -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let (lazy, task) = spawn::cancellable(f, self.place());
-        self.enqueue(task);
-        lazy
-    }
-
-    /// Runs a cancellable task on the pool under a timeout policy (see
-    /// [`spawn_lazy_cancellable_with`](crate::spawn_lazy_cancellable_with)).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use transparent_future::{Deadline, Outcome, ThreadPool};
-    ///
-    /// let pool = ThreadPool::new(1);
-    /// let x = pool.spawn_lazy_cancellable_with(Deadline::after(Duration::from_millis(10)), |t| {
-    ///     while !t.is_cancelled() { std::thread::yield_now(); }
-    /// });
-    /// assert_eq!(*x, Outcome::Timeout);
-    /// ```
-    pub fn spawn_lazy_cancellable_with<P, F, T>(&self, policy: P, f: F) -> Lazy<Outcome<T>>
-    where
-        P: TimeoutPolicy,
-        F: FnOnce(CancelToken) -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let (lazy, task) = spawn::cancellable_with(policy, f, self.place());
-        self.enqueue(task);
-        lazy
-    }
-
-    /// Where this pool's tasks live, for helping and follow-up work.
-    fn place(&self) -> Placement {
-        Placement::pool(Arc::downgrade(&self.shared))
-    }
-
-    fn enqueue(&self, task: Runnable) {
-        self.shared.enqueue(task);
+        expect_spawned(
+            Builder::new().on(self).timeout(policy).spawn(f),
+            "ThreadPool::spawn_lazy_with",
+        )
     }
 }
 
@@ -328,13 +285,13 @@ impl Default for ThreadPool {
 }
 
 impl Executor for ThreadPool {
+    /// Queues `task`; its follow-up work (continuations of its future) stays on this
+    /// pool. Refuses a task that asks for a stack size: the workers already exist.
     fn execute(&self, task: Runnable) -> io::Result<()> {
-        self.enqueue(task);
+        refuse_stack_size(&task, "a ThreadPool")?;
+        task.adopt(Home::pool(Arc::downgrade(&self.shared)));
+        self.shared.enqueue(task);
         Ok(())
-    }
-
-    fn follow_up_home(&self) -> FollowUpHome {
-        FollowUpHome(Home::pool(Arc::downgrade(&self.shared)))
     }
 }
 

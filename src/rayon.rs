@@ -3,7 +3,7 @@
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::executor::{Executor, Runnable};
+use crate::executor::{Executor, Runnable, refuse_stack_size};
 
 /// Runs a task on a rayon thread. A task's own panic already goes to its readers; this
 /// also catches a panic while dropping what the task left behind (a value whose `Drop`
@@ -20,14 +20,16 @@ fn run_on_rayon(task: Runnable) {
 /// waiting inside rayon does not starve it. A `rayon::ThreadPool` is an executor too.
 ///
 /// ```
-/// use transparent_future::{spawn_lazy_on, RayonGlobal};
+/// use transparent_future::Builder;
+/// use transparent_future::executor::RayonGlobal;
 ///
-/// let x = spawn_lazy_on(&RayonGlobal, || (1..=10).sum::<u32>());
+/// let x = Builder::new().on(&RayonGlobal).spawn(|| (1..=10).sum::<u32>())?;
 /// assert_eq!(*x, 55);
 ///
 /// let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-/// let y = spawn_lazy_on(&pool, || 2);
+/// let y = Builder::new().on(&pool).spawn(|| 2)?;
 /// assert_eq!(*y, 2);
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -35,6 +37,7 @@ pub struct RayonGlobal;
 
 impl Executor for RayonGlobal {
     fn execute(&self, task: Runnable) -> io::Result<()> {
+        refuse_stack_size(&task, "rayon's global pool")?;
         rayon::spawn(move || run_on_rayon(task));
         Ok(())
     }
@@ -43,6 +46,7 @@ impl Executor for RayonGlobal {
 #[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 impl Executor for rayon::ThreadPool {
     fn execute(&self, task: Runnable) -> io::Result<()> {
+        refuse_stack_size(&task, "a rayon pool")?;
         self.spawn(move || run_on_rayon(task));
         Ok(())
     }

@@ -1,17 +1,19 @@
 //! Scoped futures: tasks that borrow from the caller's stack.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
-use std::time::Instant;
 
+use crate::error::TaskPanic;
 use crate::executor::Placement;
+use crate::builder::{Builder, expect_spawned};
+use crate::deadlock;
 use crate::lazy::Lazy;
-use crate::outcome::Outcome;
-use crate::policy::TimeoutPolicy;
 use crate::state::{Core, Timeout};
-use crate::task::{Remote, new_remote};
+use crate::task::{Named, Remote, new_remote};
 use crate::thread_per_task;
 
 /// Runs `f` with a [`Scope`] whose futures may borrow anything that outlives the call,
@@ -37,7 +39,8 @@ use crate::thread_per_task;
 ///
 /// # Timeouts in a scope
 ///
-/// A deadline ([`Scope::spawn_lazy_with`]) releases the reader, as everywhere, but it
+/// A deadline (`Builder::new().timeout(policy).spawn_scoped(s, f)`, see
+/// [`Builder::spawn_scoped`]) releases the reader, as everywhere, but it
 /// cannot release the scope: the borrow must end before `scope` returns, so `scope`
 /// still waits for a late task to finish.
 ///
@@ -48,14 +51,15 @@ use crate::thread_per_task;
 #[track_caller]
 pub fn scope<'env, F, R>(f: F) -> R
 where
-    F: for<'scope> FnOnce(Scope<'scope, 'env>) -> R,
+    F: for<'scope> FnOnce(&Scope<'scope, 'env>) -> R,
 {
     let registry = Arc::new(Registry::default());
     let result = thread::scope(|inner| {
-        f(Scope {
+        let scope = Scope {
             inner,
             registry: Arc::clone(&registry),
-        })
+        };
+        f(&scope)
     });
     let tasks = std::mem::take(
         &mut *registry
@@ -82,12 +86,13 @@ trait ScopedTask: Send + Sync {
 
 impl<T: Send> ScopedTask for Remote<T> {
     fn unjoined_panic(&self) -> Option<String> {
-        self.core().panic_payload_message()
+        self.core().panic().map(|panic| panic.to_string())
     }
 }
 
-/// A scope to spawn borrowing futures in; see [`scope`]. A clone is the same scope,
-/// so a task can capture one to spawn more.
+/// A scope to spawn borrowing futures in; [`scope`] hands its closure a `&Scope`, as
+/// [`std::thread::scope`] does. A clone is the same scope: a task that spawns more
+/// tasks takes a clone along (`let s2 = s.clone();` before a `move` closure).
 ///
 /// ```
 /// let words = ["a", "bb", "ccc"];
@@ -108,21 +113,41 @@ pub struct Scope<'scope, 'env> {
 }
 
 impl<'scope> Scope<'scope, '_> {
-    /// Starts a task on a scoped thread of its own.
-    fn start<T, F>(&self, f: F, timeout: Option<Timeout<T>>) -> io::Result<Lazy<T>>
+    /// Starts a task on a scoped thread of its own (the builder's one path for
+    /// borrowing tasks).
+    pub(crate) fn start<T, F>(
+        &self,
+        named: Named,
+        timeout: Option<Timeout<T>>,
+        f: F,
+    ) -> io::Result<Lazy<T>>
     where
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'static,
     {
-        let (lazy, remote) = new_remote(Core::new(timeout, Placement::thread()), "scoped task");
+        let label = match &named.name {
+            Some(name) => Cow::Owned(deadlock::task_label(name)),
+            None => Cow::Borrowed("scoped task"),
+        };
+        let (lazy, remote) = new_remote(Core::new(timeout, Placement::thread()), label);
         let publisher = Arc::clone(&remote);
-        thread_per_task::start_scoped(self.inner, move || {
+        let mut thread = thread::Builder::new();
+        if let Some(name) = named.name.clone() {
+            thread = thread.name(name);
+        }
+        if let Some(bytes) = named.stack_size {
+            thread = thread.stack_size(bytes);
+        }
+        thread_per_task::start_scoped(thread, self.inner, move || {
             publisher.computing_here();
-            let running = crate::deadlock::running_task(
+            let running = deadlock::running_task(
                 Arc::as_ptr(&publisher).cast::<()>() as usize,
-                std::any::type_name::<F>(),
+                match named.name {
+                    Some(name) => Cow::Owned(name),
+                    None => Cow::Borrowed(std::any::type_name::<F>()),
+                },
             );
-            let result = catch_unwind(AssertUnwindSafe(f));
+            let result = catch_unwind(AssertUnwindSafe(f)).map_err(TaskPanic::new);
             drop(running);
             publisher.needs(Vec::new());
             publisher.core().publish(result);
@@ -135,11 +160,12 @@ impl<'scope> Scope<'scope, '_> {
         Ok(lazy)
     }
 
-    /// Runs `f`, which may borrow from outside the scope, on a new thread.
+    /// Runs `f`, which may borrow from outside the scope, on a new thread: the same as
+    /// `Builder::new().spawn_scoped(self, f)`, panicking if the thread is refused.
     ///
     /// # Panics
     ///
-    /// If the thread is refused; see [`Scope::try_spawn_lazy`].
+    /// If the thread is refused; [`Builder::spawn_scoped`] returns that as an error.
     ///
     /// ```
     /// let v = vec![3, 1, 2];
@@ -152,65 +178,12 @@ impl<'scope> Scope<'scope, '_> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'static,
     {
-        match self.try_spawn_lazy(f) {
-            Ok(lazy) => lazy,
-            Err(e) => panic!("transparent_future: a scoped background task was refused: {e}"),
-        }
+        expect_spawned(Builder::new().spawn_scoped(self, f), "Scope::spawn_lazy")
     }
+}
 
-    /// Like [`Scope::spawn_lazy`], but returns a refused thread as an error.
-    ///
-    /// # Errors
-    ///
-    /// The OS's refusal to create the thread, or the [live-thread
-    /// cap](crate::ThreadPerTask).
-    ///
-    /// ```
-    /// let v = vec![1, 2];
-    /// let n = transparent_future::scope(|s| s.try_spawn_lazy(|| v.len()).map(|n| *n))?;
-    /// assert_eq!(n, 2);
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn try_spawn_lazy<F, T>(&self, f: F) -> io::Result<Lazy<T>>
-    where
-        F: FnOnce() -> T + Send + 'scope,
-        T: Send + 'static,
-    {
-        self.start(f, None)
-    }
-
-    /// Runs `f` on a new thread under a timeout policy. The deadline releases readers;
-    /// the scope still waits for the task (see [`scope`]).
-    ///
-    /// # Panics
-    ///
-    /// If the thread is refused.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use transparent_future::{Deadline, Outcome};
-    ///
-    /// let data = [1u8; 16];
-    /// let outcome = transparent_future::scope(|s| {
-    ///     let x = s.spawn_lazy_with(Deadline::after(Duration::from_millis(10)), || {
-    ///         std::thread::sleep(Duration::from_millis(100));
-    ///         data.len()
-    ///     });
-    ///     *x
-    /// });
-    /// assert_eq!(outcome, Outcome::Timeout);
-    /// ```
-    #[track_caller]
-    pub fn spawn_lazy_with<P, F, T>(&self, policy: P, f: F) -> Lazy<Outcome<T>>
-    where
-        P: TimeoutPolicy,
-        F: FnOnce() -> T + Send + 'scope,
-        T: Send + 'static,
-    {
-        let timeout = Timeout::outcome(policy.deadline(Instant::now()));
-        match self.start(move || Outcome::Ready(f()), timeout) {
-            Ok(lazy) => lazy,
-            Err(e) => panic!("transparent_future: a scoped background task was refused: {e}"),
-        }
+impl fmt::Debug for Scope<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope").finish_non_exhaustive()
     }
 }

@@ -5,6 +5,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::error::WaitError;
 use crate::lazy::{Lazy, Peek};
 
 /// A future many owners can hold: each clone is transparent like [`Lazy`], all clones
@@ -65,25 +66,42 @@ impl<T> SharedLazy<T> {
         Lazy::wait(&this.inner)
     }
 
-    /// The value if it is there now; never waits (see [`Lazy::try_get`]).
+    /// The value if it is there now; never waits (see [`Lazy::get`]).
     ///
     /// ```
     /// use transparent_future::{Lazy, SharedLazy};
-    /// let s = Lazy::share(Lazy::ready(1));
-    /// assert_eq!(SharedLazy::try_get(&s), Some(&1));
+    /// let s = Lazy::share(Lazy::with_value(1));
+    /// assert_eq!(SharedLazy::get(&s), Some(&1));
     /// ```
-    pub fn try_get(this: &Self) -> Option<&T> {
-        Lazy::try_get(&this.inner)
+    pub fn get(this: &Self) -> Option<&T> {
+        Lazy::get(&this.inner)
     }
 
-    /// Whether an access would return without waiting (see [`Lazy::is_ready`]).
+    /// Whether the outcome is decided; never blocks (see [`Lazy::is_done`]).
     ///
     /// ```
     /// use transparent_future::{Lazy, SharedLazy};
-    /// assert!(SharedLazy::is_ready(&Lazy::share(Lazy::ready(1))));
+    /// assert!(SharedLazy::is_done(&Lazy::share(Lazy::with_value(1))));
     /// ```
-    pub fn is_ready(this: &Self) -> bool {
-        Lazy::is_ready(&this.inner)
+    pub fn is_done(this: &Self) -> bool {
+        Lazy::is_done(&this.inner)
+    }
+
+    /// Blocks until the value is there, returning an error instead of panicking (see
+    /// [`Lazy::try_wait`]): every clone sees the same panic, payload included.
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy, SharedLazy, WaitError};
+    ///
+    /// let s = Lazy::share(spawn_lazy(|| -> u8 { std::panic::panic_any(7_i32) }));
+    /// let other = s.clone();
+    /// for handle in [&s, &other] {
+    ///     let Err(WaitError::Panicked(p)) = SharedLazy::try_wait(handle) else { unreachable!() };
+    ///     assert_eq!(p.payload().downcast_ref::<i32>(), Some(&7));
+    /// }
+    /// ```
+    pub fn try_wait(this: &Self) -> Result<&T, WaitError> {
+        Lazy::try_wait(&this.inner)
     }
 
     /// Waits at most `timeout` (see [`Lazy::wait_timeout`]).
@@ -92,9 +110,9 @@ impl<T> SharedLazy<T> {
     /// use std::time::Duration;
     /// use transparent_future::{spawn_lazy, Lazy, SharedLazy};
     /// let s = Lazy::share(spawn_lazy(|| 1));
-    /// assert_eq!(SharedLazy::wait_timeout(&s, Duration::from_secs(30)), Some(&1));
+    /// assert_eq!(SharedLazy::wait_timeout(&s, Duration::from_secs(30)), Ok(&1));
     /// ```
-    pub fn wait_timeout(this: &Self, timeout: Duration) -> Option<&T> {
+    pub fn wait_timeout(this: &Self, timeout: Duration) -> Result<&T, WaitError> {
         Lazy::wait_timeout(&this.inner, timeout)
     }
 
@@ -105,9 +123,9 @@ impl<T> SharedLazy<T> {
     /// use transparent_future::{spawn_lazy, Lazy, SharedLazy};
     /// let s = Lazy::share(spawn_lazy(|| 1));
     /// let at = Instant::now() + Duration::from_secs(30);
-    /// assert_eq!(SharedLazy::wait_deadline(&s, at), Some(&1));
+    /// assert_eq!(SharedLazy::wait_deadline(&s, at), Ok(&1));
     /// ```
-    pub fn wait_deadline(this: &Self, deadline: Instant) -> Option<&T> {
+    pub fn wait_deadline(this: &Self, deadline: Instant) -> Result<&T, WaitError> {
         Lazy::wait_deadline(&this.inner, deadline)
     }
 
@@ -116,7 +134,7 @@ impl<T> SharedLazy<T> {
     /// ```
     /// use transparent_future::{spawn_lazy, Lazy, SharedLazy};
     /// let s = Lazy::share(spawn_lazy(|| 1));
-    /// assert!(Lazy::wait_timeout(SharedLazy::as_lazy(&s), std::time::Duration::from_secs(30)).is_some());
+    /// assert!(Lazy::wait_timeout(SharedLazy::as_lazy(&s), std::time::Duration::from_secs(30)).is_ok());
     /// ```
     pub fn as_lazy(this: &Self) -> &Lazy<T> {
         &this.inner
@@ -126,10 +144,10 @@ impl<T> SharedLazy<T> {
     ///
     /// ```
     /// use transparent_future::{Lazy, SharedLazy};
-    /// let a = Lazy::share(Lazy::ready(1));
+    /// let a = Lazy::share(Lazy::with_value(1));
     /// let b = a.clone();
     /// assert!(SharedLazy::ptr_eq(&a, &b));
-    /// assert!(!SharedLazy::ptr_eq(&a, &Lazy::share(Lazy::ready(1))));
+    /// assert!(!SharedLazy::ptr_eq(&a, &Lazy::share(Lazy::with_value(1))));
     /// ```
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
         Arc::ptr_eq(&this.inner, &other.inner)
@@ -139,7 +157,7 @@ impl<T> SharedLazy<T> {
     ///
     /// ```
     /// use transparent_future::{Lazy, SharedLazy};
-    /// let a = Lazy::share(Lazy::ready(1));
+    /// let a = Lazy::share(Lazy::with_value(1));
     /// let b = a.clone();
     /// assert_eq!(SharedLazy::handles(&b), 2);
     /// ```
@@ -151,7 +169,7 @@ impl<T> SharedLazy<T> {
     ///
     /// ```
     /// use transparent_future::{Lazy, SharedLazy};
-    /// let a = Lazy::share(Lazy::ready(1));
+    /// let a = Lazy::share(Lazy::with_value(1));
     /// let only = SharedLazy::try_unwrap(a).unwrap();
     /// assert_eq!(Lazy::into_inner(only), 1);
     /// ```

@@ -11,16 +11,15 @@ use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread;
 use std::time::Instant;
 
+use crate::error::TaskPanic;
 use crate::executor::{Home, Placement};
 use crate::outcome::Outcome;
-use crate::panic::panic_message;
 use crate::task::runnable;
 
-/// What a task left behind: its value or its panic payload.
-pub(crate) type TaskResult<T> = thread::Result<T>;
+/// What a task left behind: its value or its panic.
+pub(crate) type TaskResult<T> = Result<T, TaskPanic>;
 
 /// The states of a future (the diagram in `docs/design.md`).
 enum Slot<T> {
@@ -45,6 +44,10 @@ struct Inner<T> {
     /// three of a `Vec` (most futures are never watched; see `docs/performance.md`).
     #[allow(clippy::box_collection)]
     watchers: Option<Box<Vec<Watcher>>>,
+    /// Where follow-up work goes: set when the future is made, and again by a pool
+    /// when it accepts the task (before anyone can see the future), so it lives under
+    /// the lock, where it costs no extra space.
+    home: Home,
 }
 
 /// A callback run once, on the thread that decides the outcome, after the lock is
@@ -156,8 +159,6 @@ pub(crate) struct Core<T> {
     /// beside the condvar, where it costs no space).
     helpable: bool,
     timeout: Option<Timeout<T>>,
-    /// Where follow-up work goes.
-    home: Home,
 }
 
 impl<T> Core<T> {
@@ -167,11 +168,11 @@ impl<T> Core<T> {
                 slot: Slot::Pending,
                 sleepers: 0,
                 watchers: None,
+                home: place.home,
             }),
             cond: Condvar::new(),
             helpable: place.helpable,
             timeout,
-            home: place.home,
         }
     }
 
@@ -183,8 +184,13 @@ impl<T> Core<T> {
     }
 
     /// Where follow-up work of this future runs.
-    pub(crate) fn home(&self) -> &Home {
-        &self.home
+    pub(crate) fn home(&self) -> Home {
+        self.lock().home.clone()
+    }
+
+    /// Sends follow-up work of this future to `home` from now on.
+    pub(crate) fn adopt(&self, home: Home) {
+        self.lock().home = home;
     }
 
     /// Locks the state. No user code ever runs under this lock (values are moved out
@@ -238,8 +244,9 @@ impl<T> Core<T> {
         }
     }
 
-    /// Never blocks: whether the outcome is decided (deciding a passed deadline).
-    pub(crate) fn poll(&self) -> bool {
+    /// Never blocks: whether the outcome is decided. Settles a timeout whose deadline
+    /// has passed as a side effect (and runs the watchers then).
+    pub(crate) fn settle_if_due(&self) -> bool {
         let mut inner = self.lock();
         let decided = self.settle(&mut inner, Instant::now);
         if decided {
@@ -336,7 +343,7 @@ impl<T> Core<T> {
 
     /// Moves the decided outcome out for the handle's cache. Call only once the outcome
     /// is decided and known not to be a panic (a panic stays in place, so that every
-    /// reader sees it; the caller checks with `panic_payload_message` first), and at
+    /// reader sees it; the caller checks with `panic` first), and at
     /// most once per handle (the handle's `OnceLock` guarantees that).
     pub(crate) fn take_for_cache(&self) -> T {
         let mut inner = self.lock();
@@ -353,7 +360,7 @@ impl<T> Core<T> {
         }
     }
 
-    /// Moves the decided outcome out by value, panic payload included (for `join`).
+    /// Moves the decided outcome out by value, panic included (for `join`).
     pub(crate) fn take_result(&self) -> TaskResult<T> {
         let mut inner = self.lock();
         match std::mem::replace(&mut inner.slot, Slot::Taken) {
@@ -374,11 +381,11 @@ impl<T> Core<T> {
         matches!(self.lock().slot, Slot::Done(Err(_)))
     }
 
-    /// The reader's panic message, if the task panicked and the payload is still here
-    /// (nobody took it with `join`). Never blocks.
-    pub(crate) fn panic_payload_message(&self) -> Option<String> {
+    /// The task's panic, if it panicked and the panic is still here (nobody took it
+    /// with `join`). Never blocks.
+    pub(crate) fn panic(&self) -> Option<TaskPanic> {
         match &self.lock().slot {
-            Slot::Done(Err(payload)) => Some(reader_panic_message(payload.as_ref())),
+            Slot::Done(Err(panic)) => Some(panic.clone()),
             _ => None,
         }
     }
@@ -399,9 +406,4 @@ impl<T> Core<T> {
             None => unreachable!("transparent_future: timed out without a deadline"),
         }
     }
-}
-
-/// The message a reader panics with when the task panicked.
-pub(crate) fn reader_panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    format!("background task panicked: {}", panic_message(payload))
 }

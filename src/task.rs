@@ -1,7 +1,7 @@
 //! A task: the closure and the shared state of its future, in one allocation.
 //!
 //! The handle ([`crate::Lazy`]) sees a task as a [`Source`] of values; an executor sees
-//! it as a job to run, wrapped in a [`Runnable`](crate::Runnable). Both are the same
+//! it as a job to run, wrapped in a [`Runnable`](crate::executor::Runnable). Both are the same
 //! `Arc<Task<T, F>>`, so a future costs one heap allocation whatever runs it.
 
 use std::borrow::Cow;
@@ -11,7 +11,8 @@ use std::thread;
 
 use crate::cancel::CancelFlag;
 use crate::deadlock::{self, Blocker, Node};
-use crate::executor::Runnable;
+use crate::error::TaskPanic;
+use crate::executor::{Home, Runnable};
 use crate::lazy::Lazy;
 use crate::state::{Callback, Core};
 
@@ -30,19 +31,52 @@ pub(crate) trait Source<T>: Settle + Node {
     fn request_cancel(&self) {}
 }
 
-/// What a task does when asked to stop: nothing (`()`), or raise its token's flag.
-/// A type parameter, so that a task that cannot be cancelled pays no space for it.
-pub(crate) trait CancelHook: Send + Sync {
-    fn request(&self);
+/// What a task carries beyond its closure and state: a cancellation flag, a name and a
+/// stack size, each only if it was asked for. A type parameter, so that a plain task
+/// pays no space for them.
+pub(crate) trait Extras: Send + Sync {
+    /// Asks the task to stop (no effect unless it is cancellable).
+    fn request_cancel(&self) {}
+    /// The name the task was given, if any.
+    fn name(&self) -> Option<&str> {
+        None
+    }
+    /// The stack size asked for the task's thread, if any.
+    fn stack_size(&self) -> Option<usize> {
+        None
+    }
 }
 
-impl CancelHook for () {
-    fn request(&self) {}
-}
+impl Extras for () {}
 
-impl CancelHook for Arc<CancelFlag> {
-    fn request(&self) {
+impl Extras for Arc<CancelFlag> {
+    fn request_cancel(&self) {
         self.cancel();
+    }
+}
+
+/// A name and a stack size, as a [`Builder`](crate::Builder) was given them.
+#[derive(Debug, Default)]
+pub(crate) struct Named {
+    pub(crate) name: Option<String>,
+    pub(crate) stack_size: Option<usize>,
+}
+
+/// Extras `X` plus a name or a stack size, boxed: one word in the task.
+pub(crate) struct Configured<X> {
+    pub(crate) options: Box<Named>,
+    pub(crate) inner: X,
+}
+
+impl<X: Extras> Extras for Configured<X> {
+    fn request_cancel(&self) {
+        self.inner.request_cancel();
+    }
+    fn name(&self) -> Option<&str> {
+        self.options.name.as_deref()
+    }
+    fn stack_size(&self) -> Option<usize> {
+        self.options.stack_size
     }
 }
 
@@ -56,13 +90,26 @@ pub(crate) trait Job: Send + Sync {
     /// claimed the closure, drop it and publish a panic naming the problem, so the
     /// readers fail with a clear message instead of waiting forever.
     fn abandon(&self);
+
+    /// The name the task was spawned with, if any.
+    fn name(&self) -> Option<&str> {
+        None
+    }
+
+    /// The stack size the task's thread should have, if one was asked for.
+    fn stack_size(&self) -> Option<usize> {
+        None
+    }
+
+    /// The executor that accepted the task tells where its follow-up work goes.
+    fn adopt(&self, _home: Home) {}
 }
 
-pub(crate) struct Task<T, F, C = ()> {
+pub(crate) struct Task<T, F, X = ()> {
     core: Core<T>,
     /// The closure until somebody claims it; then the thread running it.
     job: Mutex<JobState<F>>,
-    cancel: C,
+    extras: X,
 }
 
 enum JobState<F> {
@@ -72,7 +119,7 @@ enum JobState<F> {
     Finished,
 }
 
-impl<T, F, C> Task<T, F, C> {
+impl<T, F, X> Task<T, F, X> {
     /// Claims the closure for this thread, if nobody has.
     fn claim(&self) -> Option<F> {
         let mut job = self.job.lock().unwrap_or_else(PoisonError::into_inner);
@@ -94,39 +141,42 @@ impl<T, F, C> Task<T, F, C> {
 }
 
 /// Builds a task around `f` and returns its handle and the job to hand to an executor.
-pub(crate) fn new_task<T, F, C>(core: Core<T>, f: F, cancel: C) -> (Lazy<T>, Arc<dyn Job>)
+pub(crate) fn new_task<T, F, X>(core: Core<T>, f: F, extras: X) -> (Lazy<T>, Arc<dyn Job>)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
-    C: CancelHook + 'static,
+    X: Extras + 'static,
 {
     let task = Arc::new(Task {
         core,
         job: Mutex::new(JobState::Unclaimed(f)),
-        cancel,
+        extras,
     });
     (Lazy::from_source(task.clone()), task)
 }
 
-impl<T, F, C> Settle for Task<T, F, C>
+impl<T, F, X> Settle for Task<T, F, X>
 where
     T: Send,
     F: FnOnce() -> T + Send,
-    C: CancelHook,
+    X: Extras,
 {
     fn settle(&self) {
-        self.core.poll();
+        self.core.settle_if_due();
     }
 }
 
-impl<T, F, C> Node for Task<T, F, C>
+impl<T, F, X> Node for Task<T, F, X>
 where
     T: Send,
     F: FnOnce() -> T + Send,
-    C: CancelHook,
+    X: Extras,
 {
     fn label(&self) -> Cow<'static, str> {
-        Cow::Owned(deadlock::task_label(std::any::type_name::<F>()))
+        match self.extras.name() {
+            Some(name) => Cow::Owned(deadlock::task_label(name)),
+            None => Cow::Owned(deadlock::task_label(std::any::type_name::<F>())),
+        }
     }
 
     fn blocker(&self) -> Blocker {
@@ -165,47 +215,59 @@ where
     }
 }
 
-impl<T, F, C> Source<T> for Task<T, F, C>
+impl<T, F, X> Source<T> for Task<T, F, X>
 where
     T: Send,
     F: FnOnce() -> T + Send,
-    C: CancelHook,
+    X: Extras,
 {
     fn core(&self) -> &Core<T> {
         &self.core
     }
 
     fn request_cancel(&self) {
-        self.cancel.request();
+        self.extras.request_cancel();
     }
 }
 
-impl<T, F, C> Job for Task<T, F, C>
+impl<T, F, X> Job for Task<T, F, X>
 where
     T: Send,
     F: FnOnce() -> T + Send,
-    C: CancelHook,
+    X: Extras,
 {
     fn run(&self) {
         self.run_claimed();
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.extras.name()
+    }
+
+    fn stack_size(&self) -> Option<usize> {
+        self.extras.stack_size()
+    }
+
+    fn adopt(&self, home: Home) {
+        self.core.adopt(home);
     }
 
     fn abandon(&self) {
         if let Some(f) = self.claim() {
             self.finish();
             drop(f);
-            self.core.publish(Err(Box::new(
+            self.core.publish(Err(TaskPanic::new(Box::new(
                 "the executor dropped the task without running it",
-            )));
+            ))));
         }
     }
 }
 
-impl<T, F, C> Task<T, F, C>
+impl<T, F, X> Task<T, F, X>
 where
     T: Send,
     F: FnOnce() -> T + Send,
-    C: CancelHook,
+    X: Extras,
 {
     /// Runs the closure if this thread claims it; returns whether it did.
     fn run_claimed(&self) -> bool {
@@ -214,9 +276,12 @@ where
             // future's result, so it reaches the readers and never the executor.
             let running = deadlock::running_task(
                 std::ptr::from_ref(self).cast::<()>() as usize,
-                std::any::type_name::<F>(),
+                match self.extras.name() {
+                    Some(name) => Cow::Owned(name.to_owned()),
+                    None => Cow::Borrowed(std::any::type_name::<F>()),
+                },
             );
-            let result = catch_unwind(AssertUnwindSafe(f));
+            let result = catch_unwind(AssertUnwindSafe(f)).map_err(TaskPanic::new);
             self.finish();
             drop(running);
             self.core.publish(result);
@@ -232,7 +297,7 @@ where
 pub(crate) struct Remote<T> {
     core: Core<T>,
     /// What the future is, for the deadlock detector's messages.
-    kind: &'static str,
+    label: Cow<'static, str>,
     /// What it waits for now, for the deadlock detector.
     link: Mutex<Link>,
 }
@@ -273,14 +338,14 @@ impl<T> Remote<T> {
     }
 }
 
-/// Builds a future fed by a closure that runs elsewhere; `kind` names it.
+/// Builds a future fed by a closure that runs elsewhere; `label` names it.
 pub(crate) fn new_remote<T: Send + 'static>(
     core: Core<T>,
-    kind: &'static str,
+    label: Cow<'static, str>,
 ) -> (Lazy<T>, Arc<Remote<T>>) {
     let remote = Arc::new(Remote {
         core,
-        kind,
+        label,
         link: Mutex::new(Link::Nothing),
     });
     (Lazy::from_source(remote.clone()), remote)
@@ -288,13 +353,13 @@ pub(crate) fn new_remote<T: Send + 'static>(
 
 impl<T: Send> Settle for Remote<T> {
     fn settle(&self) {
-        self.core.poll();
+        self.core.settle_if_due();
     }
 }
 
 impl<T: Send> Node for Remote<T> {
     fn label(&self) -> Cow<'static, str> {
-        Cow::Borrowed(self.kind)
+        self.label.clone()
     }
 
     fn blocker(&self) -> Blocker {
@@ -393,7 +458,7 @@ pub(crate) struct Publisher<T: Send + 'static> {
 impl<T: Send + 'static> Publisher<T> {
     /// A new downstream future and the right to publish its result.
     pub(crate) fn new(core: Core<T>, kind: &'static str) -> (Lazy<T>, Publisher<T>) {
-        let (lazy, remote) = new_remote(core, kind);
+        let (lazy, remote) = new_remote(core, Cow::Borrowed(kind));
         (
             lazy,
             Publisher {
@@ -428,9 +493,9 @@ impl<T: Send + 'static> Drop for Publisher<T> {
     fn drop(&mut self) {
         if let Some(remote) = self.remote.take() {
             remote.set_link(Link::Nothing);
-            remote.core().publish(Err(Box::new(
+            remote.core().publish(Err(TaskPanic::new(Box::new(
                 "the follow-up work of a future was dropped without running",
-            )));
+            ))));
         }
     }
 }

@@ -26,8 +26,7 @@ static DEFAULT_CAP: OnceLock<usize> = OnceLock::new();
 /// An OS refuses threads past its limits, and on Linux the standard library *aborts the
 /// process* rather than return an error once the memory-map limit is reached (at about
 /// `vm.max_map_count / 4` live threads). So this executor counts the threads it has
-/// running and refuses a new one past a cap: [`try_spawn_lazy`](crate::try_spawn_lazy)
-/// and the [`Builder`](crate::Builder) return an [`io::Error`] of kind
+/// running and refuses a new one past a cap: the [`Builder`](crate::Builder) returns an [`io::Error`] of kind
 /// [`WouldBlock`](io::ErrorKind::WouldBlock), and [`spawn_lazy`](crate::spawn_lazy)
 /// panics with a message that names the cap. The default cap is derived from the
 /// system's limits on Linux (the smallest of `(vm.max_map_count - 4096) / 5`, half of
@@ -35,11 +34,13 @@ static DEFAULT_CAP: OnceLock<usize> = OnceLock::new();
 /// elsewhere; change it with [`ThreadPerTask::set_max_live_threads`].
 ///
 /// ```
-/// use transparent_future::{spawn_lazy_on, ThreadPerTask};
+/// use transparent_future::Builder;
+/// use transparent_future::executor::ThreadPerTask;
 ///
-/// let x = spawn_lazy_on(&ThreadPerTask, || 1);
+/// let x = Builder::new().on(&ThreadPerTask).spawn(|| 1)?;
 /// assert_eq!(*x, 1);
 /// assert!(ThreadPerTask::max_live_threads() >= 1);
+/// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ThreadPerTask;
@@ -48,7 +49,7 @@ impl ThreadPerTask {
     /// The cap on live threads started by thread-per-task futures.
     ///
     /// ```
-    /// let cap = transparent_future::ThreadPerTask::max_live_threads();
+    /// let cap = transparent_future::executor::ThreadPerTask::max_live_threads();
     /// assert!(cap > 0);
     /// ```
     pub fn max_live_threads() -> usize {
@@ -68,7 +69,7 @@ impl ThreadPerTask {
     /// If `cap` is zero.
     ///
     /// ```
-    /// use transparent_future::ThreadPerTask;
+    /// use transparent_future::executor::ThreadPerTask;
     /// let old = ThreadPerTask::max_live_threads();
     /// ThreadPerTask::set_max_live_threads(old);
     /// assert_eq!(ThreadPerTask::max_live_threads(), old);
@@ -85,7 +86,7 @@ impl ThreadPerTask {
     /// How many thread-per-task threads are running a task right now.
     ///
     /// ```
-    /// use transparent_future::ThreadPerTask;
+    /// use transparent_future::executor::ThreadPerTask;
     /// let _ = ThreadPerTask::live_threads(); // a snapshot; other threads may change it
     /// ```
     pub fn live_threads() -> usize {
@@ -95,8 +96,17 @@ impl ThreadPerTask {
 }
 
 impl Executor for ThreadPerTask {
+    /// Starts a thread for `task`, named and sized as the task asks
+    /// ([`Runnable::name`], [`Runnable::stack_size`]).
     fn execute(&self, task: Runnable) -> io::Result<()> {
-        start(thread::Builder::new(), task)
+        let mut builder = thread::Builder::new();
+        if let Some(name) = task.name() {
+            builder = builder.name(name.to_owned());
+        }
+        if let Some(bytes) = task.stack_size() {
+            builder = builder.stack_size(bytes);
+        }
+        start(builder, task)
     }
 
     /// `false`: the task has a thread of its own, which will run it.
@@ -118,6 +128,7 @@ pub(crate) fn start(builder: thread::Builder, task: Runnable) -> io::Result<()> 
 
 /// Starts `f` on a scoped thread of `scope`, within the same cap.
 pub(crate) fn start_scoped<'scope, 'env, F>(
+    builder: thread::Builder,
     scope: &'scope thread::Scope<'scope, 'env>,
     f: F,
 ) -> io::Result<()>
@@ -125,7 +136,7 @@ where
     F: FnOnce() + Send + 'scope,
 {
     let slot = Slot::reserve()?;
-    thread::Builder::new()
+    builder
         .spawn_scoped(scope, move || {
             let _slot = slot;
             f();

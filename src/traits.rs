@@ -109,7 +109,7 @@ where
     ///
     /// ```
     /// use transparent_future::{spawn_lazy, Lazy};
-    /// let mut v = vec![spawn_lazy(|| 3), Lazy::ready(1), spawn_lazy(|| 2)];
+    /// let mut v = vec![spawn_lazy(|| 3), Lazy::with_value(1), spawn_lazy(|| 2)];
     /// v.sort();
     /// assert_eq!(v, [1, 2, 3]);
     /// ```

@@ -1,6 +1,6 @@
 //! A multi-stage job built from transparent futures: list the files under a directory,
 //! read and hash each one in the background (`map`), combine every hash into one
-//! digest (`all`), report the first file to finish (`first_ready`), and share the
+//! digest (`all`), report the first file to finish (`first_done`), and share the
 //! file list with every stage (`SharedLazy`). Per-stage timings are printed.
 //!
 //! ```text
@@ -12,7 +12,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use transparent_future::{Lazy, SharedLazy, ThreadPool, first_ready};
+use transparent_future::{Lazy, SharedLazy, ThreadPool, first_done};
 
 /// Every file under `dir`, skipping `target` and hidden directories, sorted.
 fn list_files(dir: &Path) -> Vec<PathBuf> {
@@ -73,7 +73,7 @@ fn main() {
 
     // Which file was done first? (Blocks only until one is.)
     if !hashes.is_empty() {
-        let (first, (bytes, _)) = first_ready(&hashes);
+        let (first, (bytes, _)) = first_done(&hashes);
         println!(
             "first hashed: {} ({bytes} bytes, after {:.2?})",
             files[first].display(),

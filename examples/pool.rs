@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use transparent_future::{Lazy, ThreadPool, spawn_lazy, spawn_lazy_on};
+use transparent_future::{Lazy, ThreadPool, spawn_lazy};
 
 /// Words and lines of one file (0, 0 for a file that is not text or can't be read).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -71,7 +71,7 @@ fn main() {
     let warm: usize = paths.iter().map(|p| count(p).words).sum();
 
     let pool = ThreadPool::default();
-    let (on_pool, pool_time) = run(&paths, |p| spawn_lazy_on(&pool, move || count(&p)));
+    let (on_pool, pool_time) = run(&paths, |p| pool.spawn_lazy(move || count(&p)));
     let (per_thread, thread_time) = run(&paths, |p| spawn_lazy(move || count(&p)));
     assert_eq!(on_pool, per_thread, "both executors must agree");
     assert_eq!(on_pool.words, warm, "and agree with a sequential count");

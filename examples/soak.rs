@@ -56,10 +56,45 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use transparent_future::{
-    CancelToken, Deadline, Executor, Lazy, Outcome, SharedLazy, ThreadPerTask, ThreadPool,
-    spawn_lazy_cancellable_on, spawn_lazy_on, spawn_lazy_with_on,
-};
+use transparent_future::executor::{Executor, ThreadPerTask};
+use transparent_future::{Builder, CancelToken, Deadline, Lazy, Outcome, SharedLazy, ThreadPool};
+
+/// Spawns on any executor, panicking on refusal (none of the soak's executors refuses).
+fn spawn_on<T, F>(exec: &dyn Executor, f: F) -> Lazy<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    Builder::new()
+        .on(&exec)
+        .spawn(f)
+        .expect("the executor accepted the task")
+}
+
+/// `spawn_on` under a timeout policy.
+fn spawn_with_on<T, F>(exec: &dyn Executor, policy: Deadline, f: F) -> Lazy<Outcome<T>>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    Builder::new()
+        .on(&exec)
+        .timeout(policy)
+        .spawn(f)
+        .expect("the executor accepted the task")
+}
+
+/// `spawn_on` for a cancellable task.
+fn spawn_cancellable_on<T, F>(exec: &dyn Executor, f: F) -> Lazy<T>
+where
+    T: Send + 'static,
+    F: FnOnce(CancelToken) -> T + Send + 'static,
+{
+    Builder::new()
+        .on(&exec)
+        .spawn_cancellable(f)
+        .expect("the executor accepted the task")
+}
 
 /// How far VmRSS may stay above the baseline once everything is dropped.
 const RSS_TOLERANCE_MIB: u64 = 16;
@@ -276,7 +311,7 @@ impl Executors {
         if r < 2 + self.rayon_share {
             stats.on_rayon += 1;
             #[cfg(feature = "rayon")]
-            return &transparent_future::RayonGlobal;
+            return &transparent_future::executor::RayonGlobal;
         }
         stats.on_pool += 1;
         &self.pool
@@ -309,7 +344,7 @@ fn spawn_one(i: u64, seed: u64, ex: &Executors, stats: &mut Stats) -> Option<Pen
         0..=39 => {
             let us = (r >> 40) % 4;
             Pending::Value {
-                x: spawn_lazy_on(exec, move || work(v, us)),
+                x: spawn_on(exec, move || work(v, us)),
                 want: v,
                 how: (r >> 50) % 4,
             }
@@ -325,7 +360,7 @@ fn spawn_one(i: u64, seed: u64, ex: &Executors, stats: &mut Stats) -> Option<Pen
             };
             let us = if generous { 0 } else { (r >> 48) % 300 };
             let before = Instant::now();
-            let x = spawn_lazy_with_on(exec, Deadline::after(d), move || work(v, us));
+            let x = spawn_with_on(exec, Deadline::after(d), move || work(v, us));
             let after = Instant::now();
             Pending::Timed {
                 x,
@@ -341,7 +376,7 @@ fn spawn_one(i: u64, seed: u64, ex: &Executors, stats: &mut Stats) -> Option<Pen
             let message = format!("soak boom {i}");
             let m = message.clone();
             Pending::Panic {
-                x: spawn_lazy_on(exec, move || -> Tracked { panic!("{m}") }),
+                x: spawn_on(exec, move || -> Tracked { panic!("{m}") }),
                 message,
                 join: (r >> 40) % 2 == 0,
             }
@@ -349,7 +384,7 @@ fn spawn_one(i: u64, seed: u64, ex: &Executors, stats: &mut Stats) -> Option<Pen
         // A cancellable loop, cancelled at once; it returns its value once it sees
         // the request (bounded, so a lost request fails instead of hanging).
         68..=73 => {
-            let x = spawn_lazy_cancellable_on(exec, move |token: CancelToken| {
+            let x = spawn_cancellable_on(exec, move |token: CancelToken| {
                 let until = Instant::now() + Duration::from_secs(10);
                 while !token.is_cancelled() && Instant::now() < until {
                     thread::yield_now();
@@ -366,7 +401,7 @@ fn spawn_one(i: u64, seed: u64, ex: &Executors, stats: &mut Stats) -> Option<Pen
             let d = Duration::from_micros((r >> 40) % 300);
             let us = (r >> 48) % 300;
             let before = Instant::now();
-            let up = spawn_lazy_with_on(exec, Deadline::after(d), move || work(v, us));
+            let up = spawn_with_on(exec, Deadline::after(d), move || work(v, us));
             let after = Instant::now();
             Pending::Timed {
                 x: Lazy::map_ready(up, |t| Tracked::new(t.v.wrapping_mul(5))),
@@ -381,7 +416,7 @@ fn spawn_one(i: u64, seed: u64, ex: &Executors, stats: &mut Stats) -> Option<Pen
         }
         78..=81 => {
             stats.chains += 1;
-            let up = spawn_lazy_on(exec, move || work(v, 0));
+            let up = spawn_on(exec, move || work(v, 0));
             Pending::Value {
                 x: Lazy::map(up, |t| Tracked::new(t.v.wrapping_mul(3))),
                 want: v.wrapping_mul(3),
@@ -390,7 +425,7 @@ fn spawn_one(i: u64, seed: u64, ex: &Executors, stats: &mut Stats) -> Option<Pen
         }
         82..=85 => {
             stats.chains += 1;
-            let up = spawn_lazy_on(exec, move || work(v, 0));
+            let up = spawn_on(exec, move || work(v, 0));
             let pool = ex.pool.clone();
             Pending::Value {
                 x: Lazy::then(up, move |t| {
@@ -402,13 +437,13 @@ fn spawn_one(i: u64, seed: u64, ex: &Executors, stats: &mut Stats) -> Option<Pen
             }
         }
         86..=87 => Pending::Shared {
-            x: Lazy::share(spawn_lazy_on(exec, move || work(v, (r >> 40) % 20))),
+            x: Lazy::share(spawn_on(exec, move || work(v, (r >> 40) % 20))),
             want: v,
         },
         88..=89 => {
             stats.chains += 1;
             let parts: Vec<Lazy<Tracked>> = (0..3)
-                .map(|k| spawn_lazy_on(exec, move || work(v.wrapping_add(k), 0)))
+                .map(|k| spawn_on(exec, move || work(v.wrapping_add(k), 0)))
                 .collect();
             Pending::All {
                 x: Lazy::all(parts),
@@ -419,9 +454,9 @@ fn spawn_one(i: u64, seed: u64, ex: &Executors, stats: &mut Stats) -> Option<Pen
         _ => {
             stats.dropped_unread += 1;
             if kind % 2 == 0 {
-                drop(spawn_lazy_on(exec, move || work(v, (r >> 40) % 50)));
+                drop(spawn_on(exec, move || work(v, (r >> 40) % 50)));
             } else {
-                drop(spawn_lazy_with_on(
+                drop(spawn_with_on(
                     exec,
                     Deadline::after(Duration::ZERO),
                     move || work(v, 10),

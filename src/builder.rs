@@ -208,7 +208,12 @@ impl<'a, P> Builder<'a, P> {
 
     /// The one path every spawn takes: builds the task with its extras and hands it to
     /// the target executor.
-    fn spawn_in<T, F, X>(mut self, timeout: Option<Timeout<T>>, f: F, extras: X) -> io::Result<Lazy<T>>
+    fn spawn_in<T, F, X>(
+        mut self,
+        timeout: Option<Timeout<T>>,
+        f: F,
+        extras: X,
+    ) -> io::Result<Lazy<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -218,7 +223,14 @@ impl<'a, P> Builder<'a, P> {
         let core = Core::new(timeout, Placement::executor(executor));
         let (lazy, job) = match self.named()? {
             None => new_task(core, f, extras),
-            Some(options) => new_task(core, f, Configured { options, inner: extras }),
+            Some(options) => new_task(
+                core,
+                f,
+                Configured {
+                    options,
+                    inner: extras,
+                },
+            ),
         };
         executor.execute(Runnable::new(job))?;
         Ok(lazy)

@@ -14,9 +14,9 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::error::TaskPanic;
 use crate::lazy::{IfDecided, Lazy};
 use crate::outcome::Outcome;
-use crate::error::TaskPanic;
 use crate::state::{Core, TaskResult, Timeout};
 use crate::task::Publisher;
 

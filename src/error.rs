@@ -148,7 +148,10 @@ impl TaskPanic {
                     "TaskPanic::payload: this thread already borrows this payload; \
                      drop the first guard before borrowing it again"
                 );
-                self.0.payload.lock().unwrap_or_else(PoisonError::into_inner)
+                self.0
+                    .payload
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
             }
         };
         LENT.with(|lent| lent.borrow_mut().push(key));

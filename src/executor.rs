@@ -1,9 +1,9 @@
 //! Where work runs: the [`Executor`] trait, the [`Runnable`] it is handed, and the
 //! executors beside the crate's [`ThreadPool`](crate::ThreadPool).
 
-pub use crate::thread_per_task::ThreadPerTask;
 #[cfg(feature = "rayon")]
 pub use crate::rayon::RayonGlobal;
+pub use crate::thread_per_task::ThreadPerTask;
 
 use std::fmt;
 use std::io;

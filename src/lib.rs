@@ -364,7 +364,9 @@ pub use crate::deadlock::debug;
 pub use crate::decorator::background;
 pub use crate::error::{TaskPanic, WaitError};
 pub use crate::lazy::Lazy;
-pub use crate::many::{AsCompleted, as_completed, first_done, first_done_deadline, first_done_timeout};
+pub use crate::many::{
+    AsCompleted, as_completed, first_done, first_done_deadline, first_done_timeout,
+};
 pub use crate::outcome::Outcome;
 pub use crate::policy::{Deadline, NoTimeout, TimeoutPolicy};
 pub use crate::pool::ThreadPool;

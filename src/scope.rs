@@ -7,10 +7,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
-use crate::error::TaskPanic;
-use crate::executor::Placement;
 use crate::builder::{Builder, expect_spawned};
 use crate::deadlock;
+use crate::error::TaskPanic;
+use crate::executor::Placement;
 use crate::lazy::Lazy;
 use crate::state::{Core, Timeout};
 use crate::task::{Named, Remote, new_remote};

@@ -332,44 +332,28 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-mod builder;
-mod cancel;
-mod chain;
-mod deadlock;
-mod decorator;
-mod error;
-pub mod executor;
-pub mod future;
-mod lazy;
-mod many;
-mod ops;
-mod outcome;
-mod panic;
-mod policy;
-mod pool;
-#[cfg(feature = "rayon")]
-mod rayon;
-mod scope;
-mod shared;
-mod spawn;
-mod state;
-mod task;
-mod thread_per_task;
-mod timer;
-mod traits;
+// The layers, bottom first; each module uses only those above it in this list.
+mod compose; // futures from futures: map/then, all, first_done, as_completed, .await
+mod core; // the engine: state machine, task, jobs and homes, threads, timer
+mod deadlock; // the wait-for registry and cycle search
+pub mod executor; // where tasks run: the Executor trait, thread per task, pool, rayon
+mod lazy; // the handle and its vocabulary: Lazy, SharedLazy, Outcome, policies, errors
+mod spawn; // starting tasks: Builder, the shorthands, scope, background!
 
-pub use crate::builder::Builder;
-pub use crate::cancel::CancelToken;
-pub use crate::deadlock::debug;
-pub use crate::decorator::background;
-pub use crate::error::{TaskPanic, WaitError};
-pub use crate::lazy::Lazy;
-pub use crate::many::{
+pub use crate::compose::future;
+pub use crate::compose::many::{
     AsCompleted, as_completed, first_done, first_done_deadline, first_done_timeout,
 };
-pub use crate::outcome::Outcome;
-pub use crate::policy::{Deadline, NoTimeout, TimeoutPolicy};
-pub use crate::pool::ThreadPool;
-pub use crate::scope::{Scope, scope};
-pub use crate::shared::SharedLazy;
-pub use crate::spawn::{spawn_lazy, spawn_lazy_with};
+pub use crate::core::cancel::CancelToken;
+pub use crate::core::panic::TaskPanic;
+pub use crate::deadlock::debug;
+pub use crate::executor::pool::ThreadPool;
+pub use crate::lazy::Lazy;
+pub use crate::lazy::error::WaitError;
+pub use crate::lazy::outcome::Outcome;
+pub use crate::lazy::policy::{Deadline, NoTimeout, TimeoutPolicy};
+pub use crate::lazy::shared::SharedLazy;
+pub use crate::spawn::background::background;
+pub use crate::spawn::builder::Builder;
+pub use crate::spawn::scope::{Scope, scope};
+pub use crate::spawn::shorthand::{spawn_lazy, spawn_lazy_with};

@@ -1,4 +1,5 @@
-//! Errors: why a checked wait returned without the value.
+//! A task's panic: the message a reader sees, and [`TaskPanic`], the payload shared by
+//! every reader.
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -7,50 +8,15 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
-use crate::panic::panic_message;
-
-/// Why a checked wait ([`Lazy::try_wait`](crate::Lazy::try_wait),
-/// [`Lazy::wait_timeout`](crate::Lazy::wait_timeout),
-/// [`Lazy::wait_deadline`](crate::Lazy::wait_deadline)) returned without the value. The
-/// future itself is unchanged: a refused or abandoned wait does not poison it.
-///
-/// ```
-/// use std::time::Duration;
-/// use transparent_future::{spawn_lazy, Lazy, WaitError};
-///
-/// let x = spawn_lazy(|| { std::thread::sleep(Duration::from_millis(200)); 1 });
-/// assert_eq!(Lazy::wait_timeout(&x, Duration::ZERO), Err(WaitError::Timeout));
-/// assert_eq!(Lazy::try_wait(&x), Ok(&1));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WaitError {
-    /// Waiting would never end: the wait closes a cycle of threads that each wait for
-    /// a future the next one is computing.
-    Deadlock(Cycle),
-    /// The wait's own limit passed first; the future is still pending.
-    Timeout,
-    /// The task panicked. [`TaskPanic::payload`] reaches the original payload.
-    Panicked(TaskPanic),
-}
-
-impl fmt::Display for WaitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WaitError::Deadlock(cycle) => write!(f, "deadlock: {cycle}"),
-            WaitError::Timeout => f.write_str("the wait timed out; the future is still pending"),
-            WaitError::Panicked(panic) => fmt::Display::fmt(panic, f),
-        }
-    }
-}
-
-impl Error for WaitError {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        match self {
-            WaitError::Deadlock(cycle) => Some(cycle),
-            WaitError::Panicked(panic) => Some(panic),
-            WaitError::Timeout => None,
-        }
+/// The text of a panic payload: the `&str` or `String` that `panic!` was given, or a
+/// placeholder naming the problem for any other payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "<non-string panic payload>"
     }
 }
 
@@ -83,7 +49,6 @@ struct PanicShared {
 
 // Errors travel between threads: a panic must too, whatever its payload.
 static_assertions::assert_impl_all!(TaskPanic: Send, Sync, Clone);
-static_assertions::assert_impl_all!(WaitError: Send, Sync, Clone);
 
 thread_local! {
     /// The payloads this thread has lent out right now (their addresses), so that a
@@ -223,106 +188,17 @@ impl fmt::Display for TaskPanic {
 
 impl Error for TaskPanic {}
 
-/// A cycle of waits found by the deadlock detector: each link is a future (and the
-/// thread computing it, if a thread is), which waits on the next; the last waits on the
-/// first.
-///
-/// Its `Display` names the cycle, e.g.
-/// `task "a" on thread "t1" waits on task "b" on thread "t2", which waits on task "a"`.
-///
-/// ```
-/// use std::sync::{Arc, OnceLock};
-/// use transparent_future::{Builder, Lazy, WaitError};
-///
-/// // A task that reads its own future.
-/// let me: Arc<OnceLock<transparent_future::SharedLazy<u32>>> = Arc::default();
-/// let me2 = Arc::clone(&me);
-/// let x = Builder::new().name("selfish").spawn(move || {
-///     let own = me2.wait();
-///     match Lazy::try_wait(transparent_future::SharedLazy::as_lazy(own)) {
-///         Err(WaitError::Deadlock(cycle)) => cycle.len() as u32,
-///         _ => 0,
-///     }
-/// }).unwrap();
-/// let x = Lazy::share(x);
-/// me.set(x.clone()).unwrap();
-/// assert_eq!(*x, 1); // a cycle of one: the task waits on itself
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cycle {
-    pub(crate) links: Vec<CycleLink>,
-}
+#[cfg(test)]
+mod tests {
+    use super::panic_message;
 
-/// One future in a [`Cycle`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CycleLink {
-    /// What the future is: `task "<closure type>"` for a task, or what a derived
-    /// future does (`map`, `then`, `all`, `scoped task`).
-    pub future: String,
-    /// The thread computing it, if a thread is: its name, or `ThreadId(N)` for an
-    /// unnamed thread.
-    pub thread: Option<String>,
-}
-
-impl Cycle {
-    /// The futures in the cycle, starting with the one the refused thread is running.
-    ///
-    /// ```
-    /// # use transparent_future::debug::Cycle;
-    /// fn report(cycle: &Cycle) {
-    ///     for link in cycle.links() {
-    ///         eprintln!("{} on {:?}", link.future, link.thread);
-    ///     }
-    /// }
-    /// ```
-    pub fn links(&self) -> &[CycleLink] {
-        &self.links
-    }
-
-    /// How many futures the cycle goes through.
-    ///
-    /// ```
-    /// # fn f(cycle: &transparent_future::debug::Cycle) -> bool {
-    /// cycle.len() >= 1
-    /// # }
-    /// ```
-    pub fn len(&self) -> usize {
-        self.links.len()
-    }
-
-    /// Always `false`: a cycle has at least one future.
-    ///
-    /// ```
-    /// # fn f(cycle: &transparent_future::debug::Cycle) -> bool {
-    /// !cycle.is_empty()
-    /// # }
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.links.is_empty()
+    #[test]
+    fn extracts_str_string_and_other_payloads() {
+        let p = std::panic::catch_unwind(|| panic!("plain")).unwrap_err();
+        assert_eq!(panic_message(p.as_ref()), "plain");
+        let p = std::panic::catch_unwind(|| panic!("formatted {}", 7)).unwrap_err();
+        assert_eq!(panic_message(p.as_ref()), "formatted 7");
+        let p = std::panic::catch_unwind(|| std::panic::panic_any(42_u8)).unwrap_err();
+        assert_eq!(panic_message(p.as_ref()), "<non-string panic payload>");
     }
 }
-
-impl fmt::Display for CycleLink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.future)?;
-        if let Some(thread) = &self.thread {
-            write!(f, " on thread {thread:?}")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for Cycle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Some((first, rest)) = self.links.split_first() else {
-            return f.write_str("an empty cycle");
-        };
-        write!(f, "{first} waits on ")?;
-        for link in rest {
-            write!(f, "{link}, which waits on ")?;
-        }
-        f.write_str(&first.future)
-    }
-}
-
-impl Error for Cycle {}

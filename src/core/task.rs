@@ -1,6 +1,6 @@
 //! A task: the closure and the shared state of its future, in one allocation.
 //!
-//! The handle ([`crate::Lazy`]) sees a task as a [`Source`] of values; an executor sees
+//! The handle (`Lazy`) sees a task as a [`Source`] of values; an executor sees
 //! it as a job to run, wrapped in a [`Runnable`](crate::executor::Runnable). Both are the same
 //! `Arc<Task<T, F>>`, so a future costs one heap allocation whatever runs it.
 
@@ -9,18 +9,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread;
 
-use crate::cancel::CancelFlag;
+use crate::core::cancel::CancelFlag;
+use crate::core::job::{Home, Job};
+use crate::core::panic::TaskPanic;
+use crate::core::state::{Core, DecidedBy, TaskResult};
+use crate::core::timer::Settle;
 use crate::deadlock::{self, Blocker, Node};
-use crate::error::TaskPanic;
-use crate::executor::{Home, Runnable};
-use crate::lazy::Lazy;
-use crate::state::{Callback, Core};
-
-/// A future's state seen without its value type: what the deadline timer needs.
-pub(crate) trait Settle: Send + Sync {
-    /// Decides the outcome if the deadline has passed (running the watchers).
-    fn settle(&self);
-}
 
 /// What a handle needs from its task: the shared state, and a way to run the task on
 /// the reader's own thread if nobody has started it (work-helping).
@@ -80,31 +74,6 @@ impl<X: Extras> Extras for Configured<X> {
     }
 }
 
-/// What an executor needs from a task: something to run once.
-pub(crate) trait Job: Send + Sync {
-    /// Runs the closure and publishes its result. Runs the closure at most once: a
-    /// second call (or a call after another thread claimed the closure) does nothing.
-    fn run(&self);
-
-    /// Called when the executor dropped the task without running it: if nobody ever
-    /// claimed the closure, drop it and publish a panic naming the problem, so the
-    /// readers fail with a clear message instead of waiting forever.
-    fn abandon(&self);
-
-    /// The name the task was spawned with, if any.
-    fn name(&self) -> Option<&str> {
-        None
-    }
-
-    /// The stack size the task's thread should have, if one was asked for.
-    fn stack_size(&self) -> Option<usize> {
-        None
-    }
-
-    /// The executor that accepted the task tells where its follow-up work goes.
-    fn adopt(&self, _home: Home) {}
-}
-
 pub(crate) struct Task<T, F, X = ()> {
     core: Core<T>,
     /// The closure until somebody claims it; then the thread running it.
@@ -140,8 +109,13 @@ impl<T, F, X> Task<T, F, X> {
     }
 }
 
-/// Builds a task around `f` and returns its handle and the job to hand to an executor.
-pub(crate) fn new_task<T, F, X>(core: Core<T>, f: F, extras: X) -> (Lazy<T>, Arc<dyn Job>)
+/// Builds a task around `f`: its source (for a handle) and the job to hand to an
+/// executor, the same allocation.
+pub(crate) fn new_task<T, F, X>(
+    core: Core<T>,
+    f: F,
+    extras: X,
+) -> (Arc<dyn Source<T>>, Arc<dyn Job>)
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -152,7 +126,7 @@ where
         job: Mutex::new(JobState::Unclaimed(f)),
         extras,
     });
-    (Lazy::from_source(task.clone()), task)
+    (task.clone(), task)
 }
 
 impl<T, F, X> Settle for Task<T, F, X>
@@ -342,13 +316,12 @@ impl<T> Remote<T> {
 pub(crate) fn new_remote<T: Send + 'static>(
     core: Core<T>,
     label: Cow<'static, str>,
-) -> (Lazy<T>, Arc<Remote<T>>) {
-    let remote = Arc::new(Remote {
+) -> Arc<Remote<T>> {
+    Arc::new(Remote {
         core,
         label,
         link: Mutex::new(Link::Nothing),
-    });
-    (Lazy::from_source(remote.clone()), remote)
+    })
 }
 
 impl<T: Send> Settle for Remote<T> {
@@ -423,30 +396,6 @@ impl<T: Send> Source<T> for Remote<T> {
     }
 }
 
-/// A job that runs one callback: follow-up work handed to an executor.
-struct Once(Mutex<Option<Callback>>);
-
-impl Job for Once {
-    fn run(&self) {
-        let claimed = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(callback) = claimed {
-            callback();
-        }
-    }
-
-    /// Follow-up work publishes to its own future; if it is dropped unrun, that future
-    /// is failed by the callback's owner, so nothing more to do here.
-    fn abandon(&self) {
-        let claimed = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
-        drop(claimed);
-    }
-}
-
-/// Wraps a callback as a task for an executor.
-pub(crate) fn runnable(callback: Callback) -> Runnable {
-    Runnable::new(Arc::new(Once(Mutex::new(Some(callback)))))
-}
-
 /// The right to publish a downstream future's result (a continuation or a
 /// combinator). Publishing consumes it; dropping it unpublished (follow-up work that
 /// could not run) fails the future with a panic naming the problem, so its readers
@@ -457,20 +406,24 @@ pub(crate) struct Publisher<T: Send + 'static> {
 
 impl<T: Send + 'static> Publisher<T> {
     /// A new downstream future and the right to publish its result.
-    pub(crate) fn new(core: Core<T>, kind: &'static str) -> (Lazy<T>, Publisher<T>) {
-        let (lazy, remote) = new_remote(core, Cow::Borrowed(kind));
+    /// A new downstream future (its source, for a handle) and the right to publish its
+    /// result.
+    pub(crate) fn new(core: Core<T>, kind: &'static str) -> (Arc<dyn Source<T>>, Publisher<T>) {
+        let remote = new_remote(core, Cow::Borrowed(kind));
         (
-            lazy,
+            remote.clone(),
             Publisher {
                 remote: Some(remote),
             },
         )
     }
 
-    pub(crate) fn publish(mut self, result: crate::state::TaskResult<T>) {
+    /// Publishes the downstream's result, decided as `by` says (the decision this
+    /// publication forwards).
+    pub(crate) fn publish(mut self, result: TaskResult<T>, by: DecidedBy) {
         if let Some(remote) = self.remote.take() {
             remote.set_link(Link::Nothing);
-            remote.core().publish(result);
+            remote.core().publish_by(result, by);
         }
     }
 
@@ -493,9 +446,14 @@ impl<T: Send + 'static> Drop for Publisher<T> {
     fn drop(&mut self) {
         if let Some(remote) = self.remote.take() {
             remote.set_link(Link::Nothing);
-            remote.core().publish(Err(TaskPanic::new(Box::new(
-                "the follow-up work of a future was dropped without running",
-            ))));
+            // Dropped wherever the follow-up work was lost (perhaps on the timer
+            // thread): user code downstream goes to a thread of its own.
+            remote.core().publish_by(
+                Err(TaskPanic::new(Box::new(
+                    "the follow-up work of a future was dropped without running",
+                ))),
+                DecidedBy::Deadline,
+            );
         }
     }
 }

@@ -14,11 +14,11 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::error::TaskPanic;
-use crate::lazy::{IfDecided, Lazy};
-use crate::outcome::Outcome;
-use crate::state::{Core, TaskResult, Timeout};
-use crate::task::Publisher;
+use crate::core::panic::TaskPanic;
+use crate::core::state::{Core, DecidedBy, TaskResult, Timeout};
+use crate::core::task::Publisher;
+use crate::lazy::outcome::Outcome;
+use crate::lazy::{Lazy, source::IfDecided};
 
 /// A downstream future living where the upstream lives, with an optional deadline.
 fn downstream<T: Send + 'static, U: Send + 'static>(
@@ -31,9 +31,9 @@ fn downstream<T: Send + 'static, U: Send + 'static>(
         at,
         value: timeout_value,
     });
-    let (lazy, out) = Publisher::new(Core::new(timeout, Lazy::home(upstream).follower()), kind);
+    let (source, out) = Publisher::new(Core::new(timeout, Lazy::home(upstream).follower()), kind);
     out.needs(Lazy::node(upstream).into_iter().collect());
-    (lazy, out)
+    (Lazy::from_source(source), out)
 }
 
 fn no_timeout<U>() -> U {
@@ -41,13 +41,13 @@ fn no_timeout<U>() -> U {
 }
 
 /// Publishes `f(value)` (or the upstream's panic) downstream.
-fn apply<T, U, F>(result: TaskResult<T>, f: F, out: Publisher<U>)
+fn apply<T, U, F>(result: TaskResult<T>, by: DecidedBy, f: F, out: Publisher<U>)
 where
     U: Send + 'static,
     F: FnOnce(T) -> U,
 {
     out.computing_here();
-    out.publish(result.and_then(|value| guarded(|| f(value))));
+    out.publish(result.and_then(|value| guarded(|| f(value))), by);
 }
 
 /// Runs user code, catching its panic as the downstream's.
@@ -58,7 +58,7 @@ fn guarded<R>(f: impl FnOnce() -> R) -> TaskResult<R> {
 /// Forwards the result of `inner` downstream once it is decided.
 fn forward<U: Send + 'static>(inner: Lazy<U>, out: Publisher<U>) {
     out.needs(Lazy::node(&inner).into_iter().collect());
-    Lazy::when_done(inner, move |r| out.publish(r), IfDecided::RunHere);
+    Lazy::when_done(inner, move |r, by| out.publish(r, by), IfDecided::RunHere);
 }
 
 impl<T: Send + 'static> Lazy<T> {
@@ -86,7 +86,7 @@ impl<T: Send + 'static> Lazy<T> {
         F: FnOnce(T) -> U + Send + 'static,
     {
         let (lazy, out) = downstream(&this, None, no_timeout, "map");
-        Lazy::when_done(this, move |r| apply(r, f, out), IfDecided::Submit);
+        Lazy::when_done(this, move |r, by| apply(r, by, f, out), IfDecided::Submit);
         lazy
     }
 
@@ -107,11 +107,11 @@ impl<T: Send + 'static> Lazy<T> {
         F: FnOnce(T) -> Lazy<U> + Send + 'static,
     {
         let (lazy, out) = downstream(&this, None, no_timeout, "then");
-        let k = move |r: TaskResult<T>| {
+        let k = move |r: TaskResult<T>, by| {
             out.computing_here();
             match r.and_then(|value| guarded(|| f(value))) {
                 Ok(inner) => forward(inner, out),
-                Err(payload) => out.publish(Err(payload)),
+                Err(panic) => out.publish(Err(panic), by),
             }
         };
         Lazy::when_done(this, k, IfDecided::Submit);
@@ -145,7 +145,7 @@ impl<T: Send + 'static> Lazy<Outcome<T>> {
     {
         let deadline = Lazy::deadline(&this);
         let (lazy, out) = downstream(&this, deadline, || Outcome::Timeout, "map_ready");
-        let k = move |r: TaskResult<Outcome<T>>| apply(r, |o| o.map(f), out);
+        let k = move |r: TaskResult<Outcome<T>>, by| apply(r, by, |o| o.map(f), out);
         Lazy::when_done(this, k, IfDecided::Submit);
         lazy
     }
@@ -169,16 +169,16 @@ impl<T: Send + 'static> Lazy<Outcome<T>> {
     {
         let deadline = Lazy::deadline(&this);
         let (lazy, out) = downstream(&this, deadline, || Outcome::Timeout, "then_ready");
-        let k = move |r: TaskResult<Outcome<T>>| match r {
+        let k = move |r: TaskResult<Outcome<T>>, by| match r {
             Ok(Outcome::Ready(value)) => match guarded(|| {
                 out.computing_here();
                 f(value)
             }) {
                 Ok(inner) => forward(Lazy::map(inner, Outcome::Ready), out),
-                Err(payload) => out.publish(Err(payload)),
+                Err(panic) => out.publish(Err(panic), by),
             },
-            Ok(Outcome::Timeout) => out.publish(Ok(Outcome::Timeout)),
-            Err(payload) => out.publish(Err(payload)),
+            Ok(Outcome::Timeout) => out.publish(Ok(Outcome::Timeout), by),
+            Err(panic) => out.publish(Err(panic), by),
         };
         Lazy::when_done(this, k, IfDecided::Submit);
         lazy

@@ -5,7 +5,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::error::WaitError;
+use crate::lazy::error::WaitError;
 use crate::lazy::{Lazy, Peek};
 
 /// A future many owners can hold: each clone is transparent like [`Lazy`], all clones

@@ -14,7 +14,11 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use crate::task::Settle;
+/// A future's state seen without its value type: what the timer needs.
+pub(crate) trait Settle: Send + Sync {
+    /// Decides the outcome if the deadline has passed (running the watchers).
+    fn settle(&self);
+}
 
 struct Entry {
     at: Instant,

@@ -1,6 +1,9 @@
 //! [`Outcome`]: the value of a future spawned with a timeout policy.
 
 use std::fmt;
+use std::time::Instant;
+
+use crate::core::state::Timeout;
 
 /// The result of a future spawned with a [`TimeoutPolicy`]: the task's value if it was
 /// published no later than the deadline, [`Outcome::Timeout`] otherwise.
@@ -163,5 +166,17 @@ impl<T: fmt::Display> fmt::Display for Outcome<T> {
             Outcome::Ready(v) => v.fmt(f),
             Outcome::Timeout => f.pad("Timeout"),
         }
+    }
+}
+
+// The timeout of a future of an `Outcome`, for the spawn paths and combinators.
+impl<T> Timeout<Outcome<T>> {
+    /// The timeout of a future of an `Outcome`: `Outcome::Timeout` at `deadline` (none
+    /// if there is no deadline).
+    pub(crate) fn outcome(deadline: Option<Instant>) -> Option<Self> {
+        deadline.map(|at| Timeout {
+            at,
+            value: || Outcome::Timeout,
+        })
     }
 }

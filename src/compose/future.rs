@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::lazy::Lazy;
-use crate::shared::SharedLazy;
+use crate::lazy::shared::SharedLazy;
 
 /// The waker registration of one pending `.await`.
 struct Registration {
@@ -41,7 +41,7 @@ impl Registration {
         }
         let waker = cx.waker().clone();
         let wake = waker.clone();
-        match Lazy::watch(lazy, Box::new(move || wake.wake())) {
+        match Lazy::watch(lazy, Box::new(move |_| wake.wake())) {
             Ok(id) => {
                 self.id = Some(id);
                 self.waker = Some(waker);

@@ -17,7 +17,7 @@ use std::ops::{
 };
 
 use crate::lazy::Lazy;
-use crate::shared::SharedLazy;
+use crate::lazy::shared::SharedLazy;
 
 /// The generic impls with the future on the left, owned and borrowed, plus the
 /// compound assignment through `DerefMut`.

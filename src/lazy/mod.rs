@@ -6,13 +6,20 @@ use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub(crate) mod error;
+mod ops;
+pub(crate) mod outcome;
+pub(crate) mod policy;
+pub(crate) mod shared;
+pub(crate) mod source;
+mod traits;
+
+use crate::core::panic::TaskPanic;
+use crate::core::state::{TaskResult, Waited};
+use crate::core::task::Source;
 use crate::deadlock::{self, Node};
-use crate::error::{TaskPanic, WaitError};
-use crate::executor::Home;
-use crate::outcome::Outcome;
-use crate::state::{Callback, TaskResult, Waited};
-use crate::task::{Settle, Source, runnable};
-use crate::timer;
+use crate::lazy::error::WaitError;
+use crate::lazy::outcome::Outcome;
 
 // The thread-safety promises, checked when the crate compiles: a future is `Send` when
 // its value is, `Sync` when its value is `Send + Sync`, and neither for an `Rc`.
@@ -397,118 +404,6 @@ fn fail(e: WaitError) -> ! {
     match e {
         WaitError::Panicked(panic) => panic!("{panic}"),
         other => panic!("{other}"),
-    }
-}
-
-/// What [`Lazy::when_done`] does with a callback whose input is already there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum IfDecided {
-    /// Call it on the current thread (it is cheap: it only forwards the result).
-    RunHere,
-    /// Hand it to the future's home executor (it runs user code).
-    Submit,
-}
-
-impl<T: Send + 'static> Lazy<T> {
-    /// Calls `k` with the task's result (value, panic payload, or the timeout value)
-    /// once the outcome is decided, without blocking any thread: on the thread that
-    /// decides it if that is still to come; otherwise as `if_decided` says.
-    pub(crate) fn when_done<K>(mut this: Self, k: K, if_decided: IfDecided)
-    where
-        K: FnOnce(TaskResult<T>) + Send + 'static,
-    {
-        let task = match (this.value.take(), this.task.take()) {
-            (Some(value), task) => {
-                let home = task.map(|t| t.core().home()).unwrap_or_default();
-                return run_or_submit(Box::new(move || k(Ok(value))), if_decided, &home);
-            }
-            (None, None) => unreachable!("transparent_future: a resolved future without a value"),
-            (None, Some(task)) => task,
-        };
-        let source = Arc::clone(&task);
-        let callback: Callback = Box::new(move || k(source.core().take_result()));
-        match task.core().watch(callback, if_decided == IfDecided::Submit) {
-            Ok(_) => Lazy::schedule_deadline(&task),
-            Err(callback) => run_or_submit(callback, if_decided, &task.core().home()),
-        }
-    }
-
-    /// Registers `callback` to run when this future's outcome is decided; `Err` gives
-    /// it back if it already is. Keeps the deadline, if any, on the timer.
-    pub(crate) fn watch(this: &Self, callback: Callback) -> Result<u64, Callback> {
-        if this.value.get().is_some() {
-            return Err(callback);
-        }
-        let Some(task) = this.task.as_ref() else {
-            return Err(callback);
-        };
-        let id = task.core().watch(callback, false)?;
-        Lazy::schedule_deadline(task);
-        Ok(id)
-    }
-
-    /// Removes a watcher registered with [`Lazy::watch`] that has not run.
-    pub(crate) fn unwatch(this: &Self, id: u64) {
-        if let Some(task) = this.task.as_ref() {
-            task.core().unwatch(id);
-        }
-    }
-
-    /// A watched future with a deadline must be decided at the deadline even if no
-    /// reader looks: the timer settles it then.
-    fn schedule_deadline(task: &Arc<dyn Source<T>>) {
-        if let Some(at) = task.core().deadline() {
-            let settle: Arc<dyn Settle> = task.clone();
-            timer::schedule(at, Arc::downgrade(&settle));
-        }
-    }
-
-    /// Runs the work of this future on this thread if that is allowed and nobody has
-    /// started it; returns whether it ran something (the caller looks again, and helps
-    /// again: a step can queue the next). Never blocks on another thread.
-    pub(crate) fn help(this: &Self) -> bool {
-        match this.task.as_ref() {
-            Some(task) if this.value.get().is_none() => task.help(),
-            _ => false,
-        }
-    }
-
-    /// Whether this future is pending and no thread has started the work it waits for.
-    pub(crate) fn unstarted(this: &Self) -> bool {
-        this.value.get().is_none()
-            && this
-                .task
-                .as_ref()
-                .is_some_and(|task| !task.core().settle_if_due() && task.unstarted())
-    }
-
-    /// This future as a node of the deadlock detector's graph (`None` once resolved).
-    pub(crate) fn node(this: &Self) -> Option<std::sync::Weak<dyn Node>> {
-        if this.value.get().is_some() {
-            return None;
-        }
-        let node: Arc<dyn Node> = this.task.clone()?;
-        Some(Arc::downgrade(&node))
-    }
-
-    /// The future's deadline, if it was spawned with one.
-    pub(crate) fn deadline(this: &Self) -> Option<Instant> {
-        this.task.as_ref().and_then(|t| t.core().deadline())
-    }
-
-    /// Where follow-up work of this future runs.
-    pub(crate) fn home(this: &Self) -> Home {
-        this.task
-            .as_ref()
-            .map(|t| t.core().home())
-            .unwrap_or_default()
-    }
-}
-
-fn run_or_submit(callback: Callback, if_decided: IfDecided, home: &Home) {
-    match if_decided {
-        IfDecided::RunHere => callback(),
-        IfDecided::Submit => home.submit(runnable(callback)),
     }
 }
 

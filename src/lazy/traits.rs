@@ -182,7 +182,7 @@ where
 /// (each impl blocks until the value is there).
 mod shared {
     use super::*;
-    use crate::shared::SharedLazy;
+    use crate::lazy::shared::SharedLazy;
 
     forward_fmt_for!(SharedLazy: Display, Binary, Octal, LowerHex, UpperHex, LowerExp, UpperExp);
 

@@ -3,7 +3,7 @@
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::executor::{Executor, Runnable, refuse_stack_size};
+use crate::core::job::{Executor, Runnable, refuse_stack_size};
 
 /// Runs a task on a rayon thread. A task's own panic already goes to its readers; this
 /// also catches a panic while dropping what the task left behind (a value whose `Drop`

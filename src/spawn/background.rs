@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::lazy::Lazy;
-use crate::spawn::spawn_lazy;
+use crate::spawn::shorthand::spawn_lazy;
 
 /// Wraps a one-argument function so that every call runs in the background and returns
 /// a [`Lazy`] at once: the seed's `background(f)(arg)`. Pass a tuple for more

@@ -6,15 +6,15 @@ use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::cancel::{CancelFlag, CancelToken};
-use crate::executor::{Executor, Placement, Runnable};
+use crate::core::cancel::{CancelFlag, CancelToken};
+use crate::core::job::{Executor, Placement, Runnable};
+use crate::core::state::{Core, Timeout};
+use crate::core::task::{Configured, Extras, Named, new_task};
+use crate::executor::ThreadPerTask;
 use crate::lazy::Lazy;
-use crate::outcome::Outcome;
-use crate::policy::TimeoutPolicy;
-use crate::scope::Scope;
-use crate::state::{Core, Timeout};
-use crate::task::{Configured, Extras, Named, new_task};
-use crate::thread_per_task::ThreadPerTask;
+use crate::lazy::outcome::Outcome;
+use crate::lazy::policy::TimeoutPolicy;
+use crate::spawn::scope::Scope;
 
 /// Options for starting a future, in the style of [`std::thread::Builder`]: where it
 /// runs, its deadline, its name and its thread's stack size. Every combination works.
@@ -221,7 +221,7 @@ impl<'a, P> Builder<'a, P> {
     {
         let executor: &dyn Executor = self.executor.unwrap_or(&ThreadPerTask);
         let core = Core::new(timeout, Placement::executor(executor));
-        let (lazy, job) = match self.named()? {
+        let (source, job) = match self.named()? {
             None => new_task(core, f, extras),
             Some(options) => new_task(
                 core,
@@ -233,7 +233,7 @@ impl<'a, P> Builder<'a, P> {
             ),
         };
         executor.execute(Runnable::new(job))?;
-        Ok(lazy)
+        Ok(Lazy::from_source(source))
     }
 
     /// Starts a borrowing task on a scoped thread of `scope`.
@@ -469,5 +469,42 @@ pub(crate) fn expect_spawned<T>(spawned: io::Result<Lazy<T>>, what: &str) -> Laz
             "transparent_future: {what} could not start a background task: {e} \
              (Builder's spawn methods return this as an error)"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Discard;
+    impl Executor for Discard {
+        fn execute(&self, task: Runnable) -> io::Result<()> {
+            drop(task);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_task_dropped_unrun_fails_its_readers_instead_of_hanging() {
+        let x = Builder::new().on(&Discard).spawn(|| 1).unwrap();
+        let payload = Lazy::join(x).unwrap_err();
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"the executor dropped the task without running it")
+        );
+        let y = Builder::new().on(&Discard).spawn(|| 1).unwrap();
+        let err = std::panic::catch_unwind(|| *y).unwrap_err();
+        assert!(
+            err.downcast_ref::<String>()
+                .unwrap()
+                .contains("without running it")
+        );
+    }
+
+    #[test]
+    fn a_name_with_a_nul_byte_is_an_error_not_a_panic() {
+        let err = Builder::new().name("bad\0name").spawn(|| 1).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("NUL"), "{err}");
     }
 }

@@ -10,13 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use crate::builder::{Builder, expect_spawned};
+use crate::core::job::{Executor, Home, Queue, Runnable, refuse_stack_size};
+use crate::core::threads;
 use crate::deadlock;
-use crate::executor::{Executor, Home, Runnable, refuse_stack_size};
-use crate::lazy::Lazy;
-use crate::outcome::Outcome;
-use crate::policy::TimeoutPolicy;
-use crate::thread_per_task::ThreadPerTask;
 
 /// A pool of worker threads that run futures' tasks. A task queued on a pool often
 /// runs on the thread that reads its future, not on a worker: a reader that would
@@ -41,7 +37,7 @@ use crate::thread_per_task::ThreadPerTask;
 ///   handle is dropped from inside a task (its own or another executor's) does not
 ///   join: that could wait on a worker that waits on the dropping task. Its workers
 ///   still finish every queued task and then exit on their own.
-/// * Options: [`Builder::on`] runs any spawn form on a pool (a name labels the task;
+/// * Options: [`Builder::on`](crate::Builder::on) runs any spawn form on a pool (a name labels the task;
 ///   a stack size is refused, since the workers' threads already exist).
 ///
 /// ```
@@ -57,7 +53,7 @@ pub struct ThreadPool {
     shared: Arc<Shared>,
 }
 
-pub(crate) struct Shared {
+struct Shared {
     /// `None` only while the pool is being shut down.
     queue: Option<Sender<Runnable>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -112,7 +108,7 @@ impl ThreadPool {
                 "transparent_future: a ThreadPool needs at least one worker",
             ));
         }
-        let cap = ThreadPerTask::max_live_threads();
+        let cap = threads::max_live_threads();
         if workers > cap {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -155,59 +151,20 @@ impl ThreadPool {
         self.shared.size
     }
 
-    /// Runs `f` on the pool and returns its future at once: the same as
-    /// `Builder::new().on(&pool).spawn(f)`, which a pool never refuses.
-    ///
-    /// ```
-    /// let pool = transparent_future::ThreadPool::new(2);
-    /// let x = pool.spawn_lazy(|| "pooled".len());
-    /// assert_eq!(*x, 6);
-    /// ```
-    #[track_caller]
-    pub fn spawn_lazy<F, T>(&self, f: F) -> Lazy<T>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        expect_spawned(Builder::new().on(self).spawn(f), "ThreadPool::spawn_lazy")
-    }
-
-    /// Runs `f` on the pool under a timeout policy (see
-    /// [`spawn_lazy_with`](crate::spawn_lazy_with)): the same as
-    /// `Builder::new().on(&pool).timeout(policy).spawn(f)`. The deadline counts from
-    /// this call, time spent in the queue included.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use transparent_future::{Deadline, Outcome, ThreadPool};
-    ///
-    /// let pool = ThreadPool::new(1);
-    /// let x = pool.spawn_lazy_with(Deadline::after(Duration::from_secs(30)), || 1);
-    /// assert_eq!(*x, Outcome::Ready(1));
-    /// ```
-    #[track_caller]
-    pub fn spawn_lazy_with<P, F, T>(&self, policy: P, f: F) -> Lazy<Outcome<T>>
-    where
-        P: TimeoutPolicy,
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        expect_spawned(
-            Builder::new().on(self).timeout(policy).spawn(f),
-            "ThreadPool::spawn_lazy_with",
-        )
-    }
+    // `spawn_lazy` and `spawn_lazy_with` live with the other shorthands, in
+    // `spawn/shorthand.rs`: they are sugar over the `Builder`, which sits above the
+    // executors.
 }
 
-impl Shared {
+impl Queue for Shared {
     /// Whether a worker is waiting for a task: a task queued now starts at once, so a
     /// reader need not run it itself.
-    pub(crate) fn has_idle_worker(&self) -> bool {
+    fn has_idle_worker(&self) -> bool {
         // ORDERING: Relaxed: see `work`.
         self.idle.load(Ordering::Relaxed) > 0
     }
 
-    pub(crate) fn enqueue(&self, task: Runnable) {
+    fn enqueue(&self, task: Runnable) {
         if let Some(queue) = &self.queue {
             // The workers hold the receivers until the last handle is gone, and a
             // handle is alive here, so the queue is connected.
@@ -289,7 +246,8 @@ impl Executor for ThreadPool {
     /// pool. Refuses a task that asks for a stack size: the workers already exist.
     fn execute(&self, task: Runnable) -> io::Result<()> {
         refuse_stack_size(&task, "a ThreadPool")?;
-        task.adopt(Home::pool(Arc::downgrade(&self.shared)));
+        let queue: Arc<dyn Queue> = self.shared.clone();
+        task.adopt(Home::pool(Arc::downgrade(&queue)));
         self.shared.enqueue(task);
         Ok(())
     }

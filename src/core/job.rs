@@ -1,22 +1,57 @@
-//! Where work runs: the [`Executor`] trait, the [`Runnable`] it is handed, and the
-//! executors beside the crate's [`ThreadPool`](crate::ThreadPool).
-
-#[cfg(feature = "rayon")]
-pub use crate::rayon::RayonGlobal;
-pub use crate::thread_per_task::ThreadPerTask;
+//! What runs where: a [`Job`] is a task's work as an executor sees it, a [`Runnable`]
+//! carries one to an [`Executor`], and a [`Home`] says where a future's follow-up work
+//! goes (its pool's [`Queue`], or a new thread).
 
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::thread;
 
-use crate::pool;
-use crate::task::Job;
+use crate::core::threads;
+
+/// Work to run once, with nothing to return: follow-up work handed to an executor.
+pub(crate) type Thunk = Box<dyn FnOnce() + Send>;
+
+/// What an executor needs from a task: something to run once.
+pub(crate) trait Job: Send + Sync {
+    /// Runs the closure and publishes its result. Runs the closure at most once: a
+    /// second call (or a call after another thread claimed the closure) does nothing.
+    fn run(&self);
+
+    /// Called when the executor dropped the task without running it: if nobody ever
+    /// claimed the closure, drop it and publish a panic naming the problem, so the
+    /// readers fail with a clear message instead of waiting forever.
+    fn abandon(&self);
+
+    /// The name the task was spawned with, if any.
+    fn name(&self) -> Option<&str> {
+        None
+    }
+
+    /// The stack size the task's thread should have, if one was asked for.
+    fn stack_size(&self) -> Option<usize> {
+        None
+    }
+
+    /// The executor that accepted the task tells where its follow-up work goes.
+    fn adopt(&self, _home: Home) {}
+}
+
+/// What a [`Home`] needs from a pool: a queue to push follow-up work onto, and whether
+/// a worker is waiting for work. Implemented by the crate's `ThreadPool`; crate-private,
+/// so the public [`Executor`] trait carries no hidden items.
+pub(crate) trait Queue: Send + Sync {
+    /// Queues `task` to run on a worker.
+    fn enqueue(&self, task: Runnable);
+    /// Whether a worker is waiting for a task (which then starts at once).
+    fn has_idle_worker(&self) -> bool;
+}
 
 /// Where follow-up work of a task goes (a continuation whose input is already there):
 /// the task's pool if it is still alive, else a new thread. One word in every state.
 #[derive(Clone, Default)]
 pub(crate) struct Home {
-    pool: Option<Weak<pool::Shared>>,
+    pool: Option<Weak<dyn Queue>>,
 }
 
 impl Home {
@@ -26,8 +61,8 @@ impl Home {
     }
 
     /// Follow-up work on a pool, while it lives.
-    pub(crate) fn pool(shared: Weak<pool::Shared>) -> Self {
-        Home { pool: Some(shared) }
+    pub(crate) fn pool(queue: Weak<dyn Queue>) -> Self {
+        Home { pool: Some(queue) }
     }
 
     /// Where a downstream future fed by a task living here goes: follow-ups stay on
@@ -47,13 +82,14 @@ impl Home {
             .is_some_and(|pool| pool.has_idle_worker())
     }
 
-    /// Runs follow-up work: on the pool if there is one, else on a new thread. A
-    /// refused thread drops the task, which fails its readers with a clear panic.
+    /// Runs follow-up work: on the pool if there is one, else on a new thread (under
+    /// the live-thread cap). A refused thread drops the task, which fails its readers
+    /// with a clear panic.
     pub(crate) fn submit(&self, task: Runnable) {
         match self.pool.as_ref().and_then(Weak::upgrade) {
             Some(pool) => pool.enqueue(task),
             None => {
-                let _ = ThreadPerTask.execute(task);
+                let _ = threads::start(thread::Builder::new(), move || task.run());
             }
         }
     }
@@ -81,6 +117,30 @@ impl Placement {
             helpable: executor.allows_helping(),
         }
     }
+}
+
+/// A job that runs one callback: follow-up work handed to an executor.
+struct Once(Mutex<Option<Thunk>>);
+
+impl Job for Once {
+    fn run(&self) {
+        let claimed = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(callback) = claimed {
+            callback();
+        }
+    }
+
+    /// Follow-up work publishes to its own future; if it is dropped unrun, that future
+    /// is failed by the callback's owner, so nothing more to do here.
+    fn abandon(&self) {
+        let claimed = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        drop(claimed);
+    }
+}
+
+/// Wraps a callback as a task for an executor.
+pub(crate) fn runnable(callback: Thunk) -> Runnable {
+    Runnable::new(Arc::new(Once(Mutex::new(Some(callback)))))
 }
 
 /// A task ready to run: the closure of one future, with the state it publishes to.
@@ -312,36 +372,5 @@ impl<E: Executor + ?Sized> Executor for Arc<E> {
     }
     fn allows_helping(&self) -> bool {
         (**self).allows_helping()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{Builder, Lazy};
-
-    struct Discard;
-    impl Executor for Discard {
-        fn execute(&self, task: Runnable) -> io::Result<()> {
-            drop(task);
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn a_task_dropped_unrun_fails_its_readers_instead_of_hanging() {
-        let x = Builder::new().on(&Discard).spawn(|| 1).unwrap();
-        let payload = Lazy::join(x).unwrap_err();
-        assert_eq!(
-            payload.downcast_ref::<&str>(),
-            Some(&"the executor dropped the task without running it")
-        );
-        let y = Builder::new().on(&Discard).spawn(|| 1).unwrap();
-        let err = std::panic::catch_unwind(|| *y).unwrap_err();
-        assert!(
-            err.downcast_ref::<String>()
-                .unwrap()
-                .contains("without running it")
-        );
     }
 }

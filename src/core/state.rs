@@ -7,16 +7,14 @@
 //! sides take the lock (see `docs/design.md`). The resolved fast path never comes here:
 //! the reader's handle caches the value in its own `OnceCell`.
 
-use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use crate::error::TaskPanic;
-use crate::executor::{Home, Placement};
-use crate::outcome::Outcome;
-use crate::task::runnable;
+use crate::core::job::runnable;
+use crate::core::job::{Home, Placement};
+use crate::core::panic::TaskPanic;
 
 /// What a task left behind: its value or its panic.
 pub(crate) type TaskResult<T> = Result<T, TaskPanic>;
@@ -51,8 +49,9 @@ struct Inner<T> {
 }
 
 /// A callback run once, on the thread that decides the outcome, after the lock is
-/// released.
-pub(crate) type Callback = Box<dyn FnOnce() + Send>;
+/// released. It is told who decided, so that anything it publishes downstream is
+/// decided the same way (see [`DecidedBy`]).
+pub(crate) type Callback = Box<dyn FnOnce(DecidedBy) + Send>;
 
 struct Watcher {
     id: u64,
@@ -62,63 +61,43 @@ struct Watcher {
     user_code: bool,
 }
 
-/// Who decided an outcome, and so where its watchers may run.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Decider {
-    /// The task, on its own thread: everything runs here, as continuations promise.
+/// Who decided an outcome, and so where its watchers may run. Passed explicitly from
+/// the decision through every forwarding callback to the futures they publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecidedBy {
+    /// The task (or user code run for it), on a thread that may run more user code:
+    /// every watcher runs here, as continuations promise.
     Task,
-    /// A reader or the timer, deciding a timeout: forwarding runs here, but user code
-    /// goes to a new thread, so that neither a released reader nor the timer thread is
-    /// held up by a continuation, and a pool whose workers all wait on the
-    /// continuation (the input still queued behind them) cannot starve it.
+    /// A reader or the timer deciding a timeout, or a forwarding callback of such a
+    /// decision: forwarding runs here, but user code goes to a new thread, so that
+    /// neither a released reader nor the timer thread is held up by a continuation,
+    /// and a pool whose workers all wait on the continuation (the input still queued
+    /// behind them) cannot starve it.
     Deadline,
-}
-
-thread_local! {
-    /// Set while this thread runs forwarding callbacks of an outcome decided by a
-    /// deadline: a downstream future they publish is then decided by that deadline
-    /// too, and its own user-code callbacks must not run here either.
-    static DEADLINE_FIRING: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Runs callbacks taken from a decided state, outside the lock. Every callback runs
 /// even if one panics (a user's `Waker::wake`, a value's `Drop`); the first panic is
 /// raised again afterwards, so no wake-up is lost to another's failure.
 #[allow(clippy::box_collection)] // the field's type, see `Inner::watchers`
-fn fire(watchers: Option<Box<Vec<Watcher>>>, decider: Decider) {
+fn fire(watchers: Option<Box<Vec<Watcher>>>, by: DecidedBy) {
     let Some(watchers) = watchers else {
         return;
     };
     let mut first_panic = None;
     for w in *watchers {
-        if w.user_code && decider == Decider::Deadline {
-            Home::thread().submit(runnable(w.callback));
+        let callback = w.callback;
+        if w.user_code && by == DecidedBy::Deadline {
+            // On a new thread, the callback is free to run user code.
+            Home::thread().submit(runnable(Box::new(move || callback(DecidedBy::Task))));
             continue;
         }
-        let by_deadline = decider == Decider::Deadline;
-        if by_deadline {
-            DEADLINE_FIRING.with(|d| d.set(d.get() + 1));
-        }
-        let ran = catch_unwind(AssertUnwindSafe(w.callback));
-        if by_deadline {
-            DEADLINE_FIRING.with(|d| d.set(d.get() - 1));
-        }
-        if let Err(payload) = ran {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || callback(by))) {
             first_panic.get_or_insert(payload);
         }
     }
     if let Some(payload) = first_panic {
         resume_unwind(payload);
-    }
-}
-
-/// Who decides an outcome published now: the task, unless this thread is forwarding
-/// an outcome that a deadline decided.
-fn publisher() -> Decider {
-    if DEADLINE_FIRING.with(Cell::get) > 0 {
-        Decider::Deadline
-    } else {
-        Decider::Task
     }
 }
 
@@ -129,17 +108,6 @@ static NEXT_WATCHER: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct Timeout<T> {
     pub(crate) at: Instant,
     pub(crate) value: fn() -> T,
-}
-
-impl<T> Timeout<Outcome<T>> {
-    /// The timeout of a future of an `Outcome`: `Outcome::Timeout` at `deadline` (none
-    /// if there is no deadline).
-    pub(crate) fn outcome(deadline: Option<Instant>) -> Option<Self> {
-        deadline.map(|at| Timeout {
-            at,
-            value: || Outcome::Timeout,
-        })
-    }
 }
 
 /// How a wait ended.
@@ -200,11 +168,17 @@ impl<T> Core<T> {
     }
 
     /// The task's side: publish its result. Called exactly once per task.
+    pub(crate) fn publish(&self, result: TaskResult<T>) {
+        self.publish_by(result, DecidedBy::Task);
+    }
+
+    /// Publishes a result decided by `by`: the task, or a forwarding callback of a
+    /// decision (which passes its own `DecidedBy` on).
     ///
     /// The publication instant is the moment this call holds the lock; the result is on
     /// time exactly when that instant is no later than the deadline. A result that comes
     /// late is kept as the late value, never dropped here (and so never under the lock).
-    pub(crate) fn publish(&self, result: TaskResult<T>) {
+    pub(crate) fn publish_by(&self, result: TaskResult<T>, by: DecidedBy) {
         let mut inner = self.lock();
         let on_time = match &self.timeout {
             None => true,
@@ -226,7 +200,7 @@ impl<T> Core<T> {
         if wake {
             self.cond.notify_all();
         }
-        fire(watchers, publisher());
+        fire(watchers, by);
     }
 
     /// Decides the timeout if the deadline has passed. Returns whether the outcome
@@ -261,13 +235,13 @@ impl<T> Core<T> {
     fn release_decided(&self, mut inner: MutexGuard<'_, Inner<T>>) {
         let watchers = inner.watchers.take();
         drop(inner);
-        fire(watchers, Decider::Deadline);
+        fire(watchers, DecidedBy::Deadline);
     }
 
     /// Registers `callback` to run once the outcome is decided, on the deciding
     /// thread; or gives it back if the outcome is already decided (checked and
     /// registered under one lock, so no decision is missed).
-    /// `user_code` marks a callback that runs user code; see [`Decider`].
+    /// `user_code` marks a callback that runs user code; see [`DecidedBy`].
     pub(crate) fn watch(&self, callback: Callback, user_code: bool) -> Result<u64, Callback> {
         let mut inner = self.lock();
         if self.settle(&mut inner, Instant::now) {

@@ -7,14 +7,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
-use crate::builder::{Builder, expect_spawned};
+use crate::core::job::Placement;
+use crate::core::panic::TaskPanic;
+use crate::core::state::{Core, Timeout};
+use crate::core::task::{Named, Remote, new_remote};
+use crate::core::threads;
 use crate::deadlock;
-use crate::error::TaskPanic;
-use crate::executor::Placement;
 use crate::lazy::Lazy;
-use crate::state::{Core, Timeout};
-use crate::task::{Named, Remote, new_remote};
-use crate::thread_per_task;
 
 /// Runs `f` with a [`Scope`] whose futures may borrow anything that outlives the call,
 /// on top of [`std::thread::scope`]. Returns only after every task spawned in the scope
@@ -40,7 +39,7 @@ use crate::thread_per_task;
 /// # Timeouts in a scope
 ///
 /// A deadline (`Builder::new().timeout(policy).spawn_scoped(s, f)`, see
-/// [`Builder::spawn_scoped`]) releases the reader, as everywhere, but it
+/// [`Builder::spawn_scoped`](crate::Builder::spawn_scoped)) releases the reader, as everywhere, but it
 /// cannot release the scope: the borrow must end before `scope` returns, so `scope`
 /// still waits for a late task to finish.
 ///
@@ -129,7 +128,8 @@ impl<'scope> Scope<'scope, '_> {
             Some(name) => Cow::Owned(deadlock::task_label(name)),
             None => Cow::Borrowed("scoped task"),
         };
-        let (lazy, remote) = new_remote(Core::new(timeout, Placement::thread()), label);
+        let remote = new_remote(Core::new(timeout, Placement::thread()), label);
+        let lazy = Lazy::from_source(remote.clone());
         let publisher = Arc::clone(&remote);
         let mut thread = thread::Builder::new();
         if let Some(name) = named.name.clone() {
@@ -138,7 +138,7 @@ impl<'scope> Scope<'scope, '_> {
         if let Some(bytes) = named.stack_size {
             thread = thread.stack_size(bytes);
         }
-        thread_per_task::start_scoped(thread, self.inner, move || {
+        threads::start_scoped(thread, self.inner, move || {
             publisher.computing_here();
             let running = deadlock::running_task(
                 Arc::as_ptr(&publisher).cast::<()>() as usize,
@@ -158,27 +158,6 @@ impl<'scope> Scope<'scope, '_> {
             .unwrap_or_else(PoisonError::into_inner)
             .push(remote);
         Ok(lazy)
-    }
-
-    /// Runs `f`, which may borrow from outside the scope, on a new thread: the same as
-    /// `Builder::new().spawn_scoped(self, f)`, panicking if the thread is refused.
-    ///
-    /// # Panics
-    ///
-    /// If the thread is refused; [`Builder::spawn_scoped`] returns that as an error.
-    ///
-    /// ```
-    /// let v = vec![3, 1, 2];
-    /// let max = transparent_future::scope(|s| *s.spawn_lazy(|| *v.iter().max().unwrap()));
-    /// assert_eq!(max, 3);
-    /// ```
-    #[track_caller]
-    pub fn spawn_lazy<F, T>(&self, f: F) -> Lazy<T>
-    where
-        F: FnOnce() -> T + Send + 'scope,
-        T: Send + 'static,
-    {
-        expect_spawned(Builder::new().spawn_scoped(self, f), "Scope::spawn_lazy")
     }
 }
 

@@ -1,18 +1,10 @@
 //! [`ThreadPerTask`]: one OS thread per future, under a cap on live threads.
 
 use std::io;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use crate::executor::{Executor, Runnable};
-
-/// Threads started by this executor (and the [`Builder`](crate::Builder)) that have
-/// not finished their task yet.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-/// The cap on `LIVE`; 0 means "not set yet: derive it from the system".
-static CAP: AtomicUsize = AtomicUsize::new(0);
-static DEFAULT_CAP: OnceLock<usize> = OnceLock::new();
+use crate::core::job::{Executor, Runnable};
+use crate::core::threads;
 
 /// The seed's default strategy: every future gets an OS thread of its own, which ends
 /// when the task returns. This is what [`spawn_lazy`](crate::spawn_lazy) uses.
@@ -53,11 +45,7 @@ impl ThreadPerTask {
     /// assert!(cap > 0);
     /// ```
     pub fn max_live_threads() -> usize {
-        // ORDERING: Relaxed: the cap is a standalone number, no other data hangs on it.
-        match CAP.load(Ordering::Relaxed) {
-            0 => *DEFAULT_CAP.get_or_init(default_cap),
-            cap => cap,
-        }
+        threads::max_live_threads()
     }
 
     /// Sets the cap on live threads started by thread-per-task futures, for the whole
@@ -79,8 +67,7 @@ impl ThreadPerTask {
             cap > 0,
             "ThreadPerTask::set_max_live_threads: the cap must be at least 1"
         );
-        // ORDERING: Relaxed, as in `max_live_threads`.
-        CAP.store(cap, Ordering::Relaxed);
+        threads::set_max_live_threads(cap);
     }
 
     /// How many thread-per-task threads are running a task right now.
@@ -90,8 +77,7 @@ impl ThreadPerTask {
     /// let _ = ThreadPerTask::live_threads(); // a snapshot; other threads may change it
     /// ```
     pub fn live_threads() -> usize {
-        // ORDERING: Relaxed: a statistic.
-        LIVE.load(Ordering::Relaxed)
+        threads::live_threads()
     }
 }
 
@@ -106,90 +92,11 @@ impl Executor for ThreadPerTask {
         if let Some(bytes) = task.stack_size() {
             builder = builder.stack_size(bytes);
         }
-        start(builder, task)
+        threads::start(builder, move || task.run())
     }
 
     /// `false`: the task has a thread of its own, which will run it.
     fn allows_helping(&self) -> bool {
         false
     }
-}
-
-/// Starts `task` on a thread made by `builder`, within the cap.
-pub(crate) fn start(builder: thread::Builder, task: Runnable) -> io::Result<()> {
-    let slot = Slot::reserve()?;
-    builder
-        .spawn(move || {
-            let _slot = slot; // released when the task is done, even if a drop panics
-            task.run();
-        })
-        .map(drop)
-}
-
-/// Starts `f` on a scoped thread of `scope`, within the same cap.
-pub(crate) fn start_scoped<'scope, 'env, F>(
-    builder: thread::Builder,
-    scope: &'scope thread::Scope<'scope, 'env>,
-    f: F,
-) -> io::Result<()>
-where
-    F: FnOnce() + Send + 'scope,
-{
-    let slot = Slot::reserve()?;
-    builder
-        .spawn_scoped(scope, move || {
-            let _slot = slot;
-            f();
-        })
-        .map(drop)
-}
-
-/// One reserved place under the cap, released on drop.
-struct Slot;
-
-impl Slot {
-    fn reserve() -> io::Result<Slot> {
-        let cap = ThreadPerTask::max_live_threads();
-        // ORDERING: Relaxed suffices: the counter guards no data, only the number of
-        // threads; the read-modify-write is atomic, so the cap is never exceeded.
-        let reserved = LIVE.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |live| {
-            (live < cap).then_some(live + 1)
-        });
-        match reserved {
-            Ok(_) => Ok(Slot),
-            Err(live) => Err(io::Error::new(
-                io::ErrorKind::WouldBlock,
-                format!(
-                    "transparent_future: {live} thread-per-task threads are running, the cap \
-                     is {cap}; use a ThreadPool for many tasks, or raise the cap with \
-                     ThreadPerTask::set_max_live_threads"
-                ),
-            )),
-        }
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        // ORDERING: Relaxed, as in `reserve`.
-        LIVE.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// The default cap, from the system's limits (see the type's docs).
-fn default_cap() -> usize {
-    fn read(path: &str) -> Option<usize> {
-        std::fs::read_to_string(path).ok()?.trim().parse().ok()
-    }
-    fn nproc_limit() -> Option<usize> {
-        let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-        let line = limits.lines().find(|l| l.starts_with("Max processes"))?;
-        line.split_whitespace().nth(2)?.parse().ok()
-    }
-    let limits = [
-        read("/proc/sys/vm/max_map_count").map(|m| m.saturating_sub(4096) / 5),
-        read("/proc/sys/kernel/threads-max").map(|t| t / 2),
-        nproc_limit().map(|n| n / 2),
-    ];
-    limits.into_iter().flatten().min().unwrap_or(10_000).max(1)
 }

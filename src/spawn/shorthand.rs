@@ -1,10 +1,12 @@
-//! The shorthands: spawn on a new thread per task, panicking on refusal, as
-//! [`std::thread::spawn`] does over its builder.
+//! The shorthands: every spawn function beside the [`Builder`]'s own, each sugar over
+//! it that panics on refusal, as [`std::thread::spawn`] does over its builder.
 
-use crate::builder::{Builder, expect_spawned};
+use crate::executor::pool::ThreadPool;
 use crate::lazy::Lazy;
-use crate::outcome::Outcome;
-use crate::policy::TimeoutPolicy;
+use crate::lazy::outcome::Outcome;
+use crate::lazy::policy::TimeoutPolicy;
+use crate::spawn::builder::{Builder, expect_spawned};
+use crate::spawn::scope::Scope;
 
 /// Runs `f` on a new background thread and returns its future at once: the same as
 /// `Builder::new().spawn(f)`, panicking if the thread is refused.
@@ -83,4 +85,72 @@ where
     T: Send + 'static,
 {
     expect_spawned(Builder::new().timeout(policy).spawn(f), "spawn_lazy_with")
+}
+
+impl ThreadPool {
+    /// Runs `f` on the pool and returns its future at once: the same as
+    /// `Builder::new().on(&pool).spawn(f)`, which a pool never refuses.
+    ///
+    /// ```
+    /// let pool = transparent_future::ThreadPool::new(2);
+    /// let x = pool.spawn_lazy(|| "pooled".len());
+    /// assert_eq!(*x, 6);
+    /// ```
+    #[track_caller]
+    pub fn spawn_lazy<F, T>(&self, f: F) -> Lazy<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        expect_spawned(Builder::new().on(self).spawn(f), "ThreadPool::spawn_lazy")
+    }
+
+    /// Runs `f` on the pool under a timeout policy (see
+    /// [`spawn_lazy_with`](crate::spawn_lazy_with)): the same as
+    /// `Builder::new().on(&pool).timeout(policy).spawn(f)`. The deadline counts from
+    /// this call, time spent in the queue included.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{Deadline, Outcome, ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(1);
+    /// let x = pool.spawn_lazy_with(Deadline::after(Duration::from_secs(30)), || 1);
+    /// assert_eq!(*x, Outcome::Ready(1));
+    /// ```
+    #[track_caller]
+    pub fn spawn_lazy_with<P, F, T>(&self, policy: P, f: F) -> Lazy<Outcome<T>>
+    where
+        P: TimeoutPolicy,
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        expect_spawned(
+            Builder::new().on(self).timeout(policy).spawn(f),
+            "ThreadPool::spawn_lazy_with",
+        )
+    }
+}
+
+impl<'scope> Scope<'scope, '_> {
+    /// Runs `f`, which may borrow from outside the scope, on a new thread: the same as
+    /// `Builder::new().spawn_scoped(self, f)`, panicking if the thread is refused.
+    ///
+    /// # Panics
+    ///
+    /// If the thread is refused; [`Builder::spawn_scoped`] returns that as an error.
+    ///
+    /// ```
+    /// let v = vec![3, 1, 2];
+    /// let max = transparent_future::scope(|s| *s.spawn_lazy(|| *v.iter().max().unwrap()));
+    /// assert_eq!(max, 3);
+    /// ```
+    #[track_caller]
+    pub fn spawn_lazy<F, T>(&self, f: F) -> Lazy<T>
+    where
+        F: FnOnce() -> T + Send + 'scope,
+        T: Send + 'static,
+    {
+        expect_spawned(Builder::new().spawn_scoped(self, f), "Scope::spawn_lazy")
+    }
 }

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use crate::lazy::{IfDecided, Lazy};
-use crate::outcome::Outcome;
-use crate::policy::TimeoutPolicy;
-use crate::state::{Core, TaskResult, Timeout};
-use crate::task::Publisher;
+use crate::core::state::{Core, DecidedBy, TaskResult, Timeout};
+use crate::core::task::Publisher;
+use crate::lazy::outcome::Outcome;
+use crate::lazy::policy::TimeoutPolicy;
+use crate::lazy::{Lazy, source::IfDecided};
 
 /// What `all` has gathered so far.
 struct Gather<T: Send + 'static, V: Send + 'static> {
@@ -24,15 +24,15 @@ struct Gather<T: Send + 'static, V: Send + 'static> {
 
 impl<T: Send + 'static, V: Send + 'static> Gather<T, V> {
     /// Records input `i`'s result; publishes once all are in, or at the first panic.
-    fn record(this: &Mutex<Self>, i: usize, result: TaskResult<T>) {
+    fn record(this: &Mutex<Self>, i: usize, result: TaskResult<T>, by: DecidedBy) {
         let mut g = this.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(out) = g.out.take() else {
             return; // already published (an earlier panic): this value is dropped
         };
         match result {
-            Err(payload) => {
+            Err(panic) => {
                 drop(g);
-                out.publish(Err(payload));
+                out.publish(Err(panic), by);
             }
             Ok(value) => {
                 g.values[i] = Some(value);
@@ -47,7 +47,7 @@ impl<T: Send + 'static, V: Send + 'static> Gather<T, V> {
                     .collect();
                 let wrap = g.wrap;
                 drop(g);
-                out.publish(Ok(wrap(values)));
+                out.publish(Ok(wrap(values)), by);
             }
         }
     }
@@ -62,7 +62,7 @@ where
     let n = inputs.len();
     out.needs(inputs.iter().filter_map(Lazy::node).collect());
     if n == 0 {
-        out.publish(Ok(wrap(Vec::new())));
+        out.publish(Ok(wrap(Vec::new())), DecidedBy::Task);
         return;
     }
     let gathered = Arc::new(Mutex::new(Gather {
@@ -75,7 +75,7 @@ where
         let gathered = Arc::clone(&gathered);
         Lazy::when_done(
             input,
-            move |r| Gather::record(&gathered, i, r),
+            move |r, by| Gather::record(&gathered, i, r, by),
             IfDecided::RunHere,
         );
     }
@@ -99,9 +99,9 @@ impl<T: Send + 'static> Lazy<T> {
     {
         let inputs: Vec<Lazy<T>> = futures.into_iter().collect();
         let home = inputs.first().map(Lazy::home).unwrap_or_default();
-        let (lazy, out) = Publisher::new(Core::new(None, home.follower()), "all");
+        let (source, out) = Publisher::new(Core::new(None, home.follower()), "all");
         gather(inputs, out, |v| v);
-        lazy
+        Lazy::from_source(source)
     }
 
     /// Like [`Lazy::all`], under one deadline for the whole group, measured from now:
@@ -128,9 +128,9 @@ impl<T: Send + 'static> Lazy<T> {
         let inputs: Vec<Lazy<T>> = futures.into_iter().collect();
         let home = inputs.first().map(Lazy::home).unwrap_or_default();
         let timeout = Timeout::outcome(deadline);
-        let (lazy, out) = Publisher::new(Core::new(timeout, home.follower()), "all_with");
+        let (source, out) = Publisher::new(Core::new(timeout, home.follower()), "all_with");
         gather(inputs, out, Outcome::Ready);
-        lazy
+        Lazy::from_source(source)
     }
 }
 
@@ -144,7 +144,7 @@ fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>)
     let mut ids = Vec::with_capacity(futures.len());
     for (i, future) in futures.iter().enumerate() {
         let w = Arc::clone(&waiter);
-        let signal = move || {
+        let signal = move |_| {
             let mut first = w.0.lock().unwrap_or_else(PoisonError::into_inner);
             first.get_or_insert(i);
             w.1.notify_all();
@@ -152,7 +152,7 @@ fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>)
         match Lazy::watch(future, Box::new(signal)) {
             Ok(id) => ids.push((i, id)),
             Err(signal) => {
-                signal();
+                signal(DecidedBy::Task);
                 break;
             }
         }
@@ -350,11 +350,11 @@ where
     for (i, future) in futures.iter().enumerate() {
         if let Some(future) = future {
             let tx: Sender<usize> = tx.clone();
-            let signal = move || {
+            let signal = move |_| {
                 let _ = tx.send(i); // the iterator may be gone: nobody to tell
             };
             if let Err(signal) = Lazy::watch(future, Box::new(signal)) {
-                signal();
+                signal(DecidedBy::Task);
             }
         }
     }

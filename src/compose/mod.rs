@@ -1,0 +1,7 @@
+//! Futures made from futures: chaining (`map`, `then`), groups (`all`, `first_done`,
+//! `as_completed`) and `.await`. None of them parks a thread in between: each
+//! registers a callback on the futures it waits for.
+
+pub(crate) mod chain;
+pub mod future;
+pub(crate) mod many;

@@ -1,0 +1,11 @@
+//! The engine under every future: its state machine, the task that computes it, the
+//! jobs executors run and where follow-up work goes, thread start under the cap, the
+//! deadline timer, cancellation flags and panics. Nothing here knows the handle.
+
+pub(crate) mod cancel;
+pub(crate) mod job;
+pub(crate) mod panic;
+pub(crate) mod state;
+pub(crate) mod task;
+pub(crate) mod threads;
+pub(crate) mod timer;

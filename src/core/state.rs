@@ -381,3 +381,111 @@ impl<T> Core<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    fn core(deadline: Option<Instant>) -> Core<u32> {
+        let timeout = deadline.map(|at| Timeout { at, value: || 0 });
+        Core::new(timeout, Placement::thread())
+    }
+
+    #[test]
+    fn a_result_published_without_a_deadline_is_done_and_cached_once() {
+        let c = core(None);
+        assert!(!c.settle_if_due());
+        assert_eq!(c.wait(Some(Instant::now())), Waited::GaveUp);
+        c.publish(Ok(7));
+        assert!(c.settle_if_due());
+        assert_eq!(c.wait(None), Waited::Resolved);
+        assert_eq!(c.take_for_cache(), 7);
+        assert!(c.panic().is_none());
+    }
+
+    #[test]
+    fn a_deadline_passes_before_the_task_publishes_then_the_late_value_is_kept() {
+        let c = core(Some(Instant::now()));
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(c.settle_if_due(), "a passed deadline decides the timeout");
+        assert_eq!(c.take_for_cache(), 0, "the timeout value");
+        assert!(c.take_late().is_none(), "nothing arrived yet");
+        c.publish(Ok(9));
+        assert_eq!(c.take_late().map(Result::ok), Some(Some(9)));
+        assert!(c.take_late().is_none(), "taken once");
+    }
+
+    #[test]
+    fn a_result_published_before_the_deadline_is_on_time() {
+        let c = core(Some(Instant::now() + Duration::from_secs(60)));
+        c.publish(Ok(5));
+        assert_eq!(c.wait(None), Waited::Resolved);
+        assert_eq!(c.take_result().ok(), Some(5));
+    }
+
+    #[test]
+    fn a_panic_stays_for_every_reader_until_taken() {
+        let c = core(None);
+        c.publish(Err(TaskPanic::new(Box::new("boom"))));
+        assert!(c.panicked());
+        assert_eq!(
+            c.panic().map(|p| p.message().to_owned()),
+            Some("boom".into())
+        );
+        assert_eq!(
+            c.panic().map(|p| p.message().to_owned()),
+            Some("boom".into())
+        );
+        assert!(c.take_result().is_err());
+        assert!(!c.panicked(), "taken");
+    }
+
+    #[test]
+    fn watchers_run_once_on_the_deciding_thread_and_unwatched_ones_never() {
+        let c = core(None);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (r1, r2) = (Arc::clone(&runs), Arc::clone(&runs));
+        let kept = c.watch(
+            Box::new(move |by| {
+                assert_eq!(by, DecidedBy::Task);
+                r1.fetch_add(1, Ordering::SeqCst);
+            }),
+            false,
+        );
+        let removed = c.watch(
+            Box::new(move |_| panic!("unwatched: must not run {r2:?}")),
+            false,
+        );
+        assert!(c.unwatch(removed.ok().unwrap()));
+        assert!(kept.is_ok());
+        c.publish(Ok(1));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // Decided now: a new watcher is handed back to run by its owner.
+        assert!(c.watch(Box::new(|_| {}), false).is_err());
+    }
+
+    #[test]
+    fn a_timeout_decided_by_a_reader_tells_the_watchers_a_deadline_decided() {
+        let c = core(Some(Instant::now()));
+        let seen = Arc::new(Mutex::new(None));
+        let s = Arc::clone(&seen);
+        std::thread::sleep(Duration::from_millis(2));
+        // Registering settles the passed deadline first and hands the watcher back.
+        assert!(
+            c.watch(Box::new(move |by| *s.lock().unwrap() = Some(by)), false)
+                .is_err()
+        );
+        let c = core(Some(Instant::now() + Duration::from_millis(20)));
+        let s = Arc::clone(&seen);
+        assert!(
+            c.watch(Box::new(move |by| *s.lock().unwrap() = Some(by)), false)
+                .is_ok()
+        );
+        assert_eq!(c.wait(None), Waited::Resolved, "released at the deadline");
+        assert_eq!(*seen.lock().unwrap(), Some(DecidedBy::Deadline));
+    }
+}

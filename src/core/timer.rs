@@ -116,3 +116,36 @@ fn run(rx: &Receiver<Entry>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    struct Counter(AtomicUsize);
+
+    impl Settle for Counter {
+        fn settle(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_target_is_settled_once_at_its_deadline_and_a_dropped_one_is_skipped() {
+        let target = Arc::new(Counter(AtomicUsize::new(0)));
+        let weak: Weak<dyn Settle> = Arc::downgrade(&(target.clone() as Arc<dyn Settle>));
+        let at = Instant::now() + Duration::from_millis(30);
+        schedule(at, weak);
+        let gone: Arc<dyn Settle> = Arc::new(Counter(AtomicUsize::new(0)));
+        schedule(Instant::now(), Arc::downgrade(&gone));
+        drop(gone); // the timer holds only a weak reference: nothing to settle
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while target.0.load(Ordering::SeqCst) == 0 && Instant::now() < give_up {
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert!(Instant::now() >= at, "not before the deadline");
+        assert_eq!(target.0.load(Ordering::SeqCst), 1, "settled once");
+    }
+}

@@ -251,3 +251,132 @@ fn cycle_from(mut path: Vec<Step>) -> Cycle {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A future computed by `runner`.
+    struct Fake {
+        label: &'static str,
+        runner: Option<thread::Thread>,
+        upstreams: Vec<Weak<dyn Node>>,
+    }
+
+    impl Node for Fake {
+        fn label(&self) -> Cow<'static, str> {
+            Cow::Borrowed(self.label)
+        }
+        fn blocker(&self) -> Blocker {
+            match &self.runner {
+                Some(t) => Blocker::Runner(t.clone()),
+                None if !self.upstreams.is_empty() => Blocker::Upstreams(self.upstreams.clone()),
+                None => Blocker::Nothing,
+            }
+        }
+        fn help(&self) -> bool {
+            false
+        }
+        fn unstarted(&self) -> bool {
+            false
+        }
+        fn running(&self) -> bool {
+            self.runner.is_some()
+        }
+        fn idle_worker(&self) -> bool {
+            false
+        }
+    }
+
+    fn node(label: &'static str, runner: Option<thread::Thread>) -> Arc<dyn Node> {
+        Arc::new(Fake {
+            label,
+            runner,
+            upstreams: Vec::new(),
+        })
+    }
+
+    /// A thread handle that is not the current thread.
+    fn other_thread() -> thread::Thread {
+        thread::spawn(thread::current).join().unwrap()
+    }
+
+    #[test]
+    fn a_future_run_by_the_waiting_thread_is_a_cycle_of_one() {
+        let me = thread::current();
+        let own = node("own", Some(me.clone()));
+        let mut visited = Vec::new();
+        let path = find_path_to(&HashMap::new(), &own, me.id(), &mut visited).unwrap();
+        assert_eq!(path.len(), 1);
+        assert_eq!(cycle_from(path).len(), 1);
+    }
+
+    #[test]
+    fn the_walk_follows_runner_threads_through_their_waits() {
+        let me = thread::current();
+        let t1 = other_thread();
+        // I wait on A (run by t1); t1 waits on B, which I run: a cycle of two.
+        let a = node("A", Some(t1.clone()));
+        let b = node("B", Some(me.clone()));
+        let mut waits = HashMap::new();
+        waits.insert(
+            t1.id(),
+            Waiter {
+                on: Arc::downgrade(&b),
+                thread_name: "t1".into(),
+            },
+        );
+        let mut visited = Vec::new();
+        let cycle = cycle_from(find_path_to(&waits, &a, me.id(), &mut visited).unwrap());
+        let labels: Vec<&str> = cycle.links().iter().map(|l| l.future.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["B", "A"],
+            "starts with the future this thread runs"
+        );
+        // Without t1's wait there is no cycle.
+        let mut visited = Vec::new();
+        assert!(find_path_to(&HashMap::new(), &a, me.id(), &mut visited).is_none());
+    }
+
+    #[test]
+    fn a_derived_future_leads_the_walk_to_its_upstreams_and_a_cycle_elsewhere_ends_it() {
+        let me = thread::current();
+        let (t1, t2) = (other_thread(), other_thread());
+        let mine = node("mine", Some(me.clone()));
+        let derived: Arc<dyn Node> = Arc::new(Fake {
+            label: "map",
+            runner: None,
+            upstreams: vec![Arc::downgrade(&mine)],
+        });
+        let mut visited = Vec::new();
+        let path = find_path_to(&HashMap::new(), &derived, me.id(), &mut visited).unwrap();
+        assert_eq!(
+            path.len(),
+            2,
+            "through the map to the task this thread runs"
+        );
+
+        // t1 and t2 wait on each other's futures: a cycle not through this thread is
+        // walked once and ends without a report.
+        let x = node("X", Some(t1.clone()));
+        let y = node("Y", Some(t2.clone()));
+        let mut waits = HashMap::new();
+        waits.insert(
+            t1.id(),
+            Waiter {
+                on: Arc::downgrade(&y),
+                thread_name: "t1".into(),
+            },
+        );
+        waits.insert(
+            t2.id(),
+            Waiter {
+                on: Arc::downgrade(&x),
+                thread_name: "t2".into(),
+            },
+        );
+        let mut visited = Vec::new();
+        assert!(find_path_to(&waits, &x, me.id(), &mut visited).is_none());
+    }
+}

@@ -40,6 +40,11 @@ fn median(v: &[f64]) -> f64 {
 }
 
 fn main() {
+    // `cargo bench -- --list` lists every bench target's benchmarks: list, don't run.
+    if std::env::args().any(|a| a == "--list") {
+        println!("spawn_interleaved: benchmark");
+        return;
+    }
     let lazy = || *spawn_lazy(|| black_box(1u64));
     let join = || thread::spawn(|| black_box(1u64)).join().unwrap();
     let channel = || {

@@ -1,4 +1,4 @@
-//! `transparent_future::debug::waits()` (issue #5, point 7): who waits on whom right
+//! `transparent_future::debug::waits()`: who waits on whom right
 //! now.
 //!
 //! The registry is process-global, so this file holds a single test: no other test of

@@ -1,4 +1,4 @@
-//! Async interop (composition issue #4, point 5): `IntoFuture` for `Lazy<T>`
+//! Async interop: `IntoFuture` for `Lazy<T>`
 //! (output `T`), `&Lazy<T>` (output `&T`), `SharedLazy<T: Clone>` (output `T`) and
 //! `&SharedLazy<T>` (output `&T`).
 //!

@@ -1,4 +1,4 @@
-//! Property test: random DAGs of futures (reliability issue #5, points 6 and 9).
+//! Property test: random DAGs of futures.
 //!
 //! Each case builds 2 to 25 futures. Node `j` is one of:
 //!

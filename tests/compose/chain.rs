@@ -1,4 +1,4 @@
-//! Chaining (composition issue #4, point 2): `Lazy::map`, `Lazy::then`, and the
+//! Chaining: `Lazy::map`, `Lazy::then`, and the
 //! timeout-aware `Lazy::map_ready` / `Lazy::then_ready` on `Lazy<Outcome<T>>`.
 //!
 //! * a continuation runs when its input is ready, with no thread blocked in between:

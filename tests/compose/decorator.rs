@@ -1,4 +1,4 @@
-//! The decorator form (composition issue #4, point 1): the `background!` macro and the
+//! The decorator form: the `background!` macro and the
 //! `background(f)` function.
 //!
 //! * `background! { fn name(args) -> T { body } }` writes a function returning

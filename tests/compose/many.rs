@@ -1,4 +1,4 @@
-//! Many futures at once (composition issue #4, point 3): `Lazy::all`,
+//! Many futures at once: `Lazy::all`,
 //! `Lazy::all_with`, `first_ready`, `first_ready_deadline`, `first_ready_with` and
 //! `as_completed`.
 //!

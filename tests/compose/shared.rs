@@ -1,4 +1,4 @@
-//! Shared results (composition issue #4, point 4): `Lazy::share` and `SharedLazy<T>`.
+//! Shared results: `Lazy::share` and `SharedLazy<T>`.
 //!
 //! * `Lazy::share` gives a handle whose `Clone` is cheap (it never waits, the task runs
 //!   once) and whose clones all see the same value;

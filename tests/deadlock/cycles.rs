@@ -1,4 +1,4 @@
-//! Deadlock detection on cycles of tasks (issue #5, points 1-4).
+//! Deadlock detection on cycles of tasks.
 //!
 //! A thread that would block without a limit on a future whose runner (transitively)
 //! waits on that thread is refused: through `Deref` and the other implicit paths with a

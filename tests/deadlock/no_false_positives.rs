@@ -1,4 +1,4 @@
-//! No false positives (issue #5, point 6): waits that would end are never refused.
+//! No false positives: waits that would end are never refused.
 //!
 //! Deep chains without a cycle, many readers of one future, readers that time out and
 //! leave, readers of futures with deadlines, and a stress mix of cycle-free waits across

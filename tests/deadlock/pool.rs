@@ -1,4 +1,4 @@
-//! Deadlock detection and work-helping on a `ThreadPool` (issue #5, point 5).
+//! Deadlock detection and work-helping on a `ThreadPool`.
 //!
 //! (a) A task that has not started is not a deadlock: a reader that would wait on it
 //!     runs it itself (work-helping), so nested waits on a one-worker pool complete and

@@ -1,4 +1,4 @@
-//! Blocking on first access and caching (core issue #2, point 4).
+//! Blocking on first access and caching.
 //!
 //! `spawn_lazy` returns at once and runs the closure on another thread; the first
 //! access blocks until the task has returned, later accesses return the cached value;

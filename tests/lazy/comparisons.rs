@@ -1,4 +1,4 @@
-//! Comparison and hashing (core issue #2, point 13).
+//! Comparison and hashing.
 //!
 //! `PartialEq<U>` (`x == 3`, `s == "hi"`, `z == Outcome::Timeout`) and `PartialOrd<U>`
 //! (`x < 10`) with the value, with the value on the left, and future with future;

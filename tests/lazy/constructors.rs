@@ -1,4 +1,4 @@
-//! Making futures and looking at them without blocking (core issue #2, points 4 and 6).
+//! Making futures and looking at them without blocking.
 //!
 //! `Lazy::ready(v)`, `From<T>` and `Default` give resolved futures; `try_spawn_lazy`
 //! returns `Ok`; `Lazy::is_ready` and `Lazy::try_get` never block: `false` / `None`

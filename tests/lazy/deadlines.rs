@@ -1,4 +1,4 @@
-//! Edge cases of deadlines and bounded waits (core issue #2, point 6).
+//! Edge cases of deadlines and bounded waits.
 //!
 //! `Deadline::after(Duration::MAX)` waits forever without an overflow panic;
 //! `Deadline::at(past)` is a timeout unless the result was published before the

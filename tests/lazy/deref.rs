@@ -1,4 +1,4 @@
-//! Using a future as its value (core issue #2, point 12).
+//! Using a future as its value.
 //!
 //! `Deref` reaches the value's methods and fields and calls a closure held in a future
 //! (`(*f)(args)`); `DerefMut` mutates it in place (`v.push(..)`); `AsRef<T>`,

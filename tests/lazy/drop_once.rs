@@ -1,4 +1,4 @@
-//! Dropping futures and values (core issue #2, point 9).
+//! Dropping futures and values.
 //!
 //! Dropping a pending `Lazy` never blocks; the task runs to completion and its value is
 //! dropped on the task's thread. Every value is dropped exactly once, whatever happens

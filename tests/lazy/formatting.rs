@@ -1,4 +1,4 @@
-//! Formatting (core issue #2, points 8 and 13).
+//! Formatting.
 //!
 //! `Debug` never blocks: `Lazy(<pending>)` while pending, `Lazy(5)` when ready,
 //! `Lazy(<panicked>)` after a panic. `Display` blocks and formats exactly as the value

@@ -1,4 +1,4 @@
-//! Memory ordering (core issue #2, point 11).
+//! Memory ordering.
 //!
 //! Everything the task did before returning happens-before the return of any access
 //! that observes its result: a reader that sees the value also sees the task's other

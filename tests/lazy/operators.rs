@@ -1,4 +1,4 @@
-//! Operators (core issue #2, point 14).
+//! Operators.
 //!
 //! `Add`, `Sub`, `Mul`, `Div`, `Rem`, `BitAnd`, `BitOr`, `BitXor`, `Shl`, `Shr`, `Neg`
 //! and `Not` on owned and borrowed futures (`x + 1`, `&x + 1`); the value on the left

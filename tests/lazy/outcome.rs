@@ -1,4 +1,4 @@
-//! The `Outcome` type (core issue #2, points 5 and 20).
+//! The `Outcome` type.
 //!
 //! `is_timeout`, `is_ready`, `ready`, `into_ready`, `map`, `as_ref`, `expect`,
 //! `unwrap_or`, the conversion to `Option`, and `Display` ("Timeout" or the value,

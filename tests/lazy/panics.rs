@@ -1,4 +1,4 @@
-//! Panicking tasks (core issue #2, point 7).
+//! Panicking tasks.
 //!
 //! If the task panics, every access that would return the value (Deref, DerefMut,
 //! Display, operators, comparisons, `Lazy::wait`, `Lazy::into_inner`, `Lazy::try_get`)

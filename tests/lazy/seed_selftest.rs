@@ -1,4 +1,4 @@
-//! The seed's own self-test, ported (core issue #2, point 20).
+//! The seed's own self-test, ported.
 //!
 //! The `if __name__ == '__main__'` part of pybackground (2008): a slow task with a
 //! deadline shorter than it is `Timeout`, one with a longer deadline is `Ready(true)`;

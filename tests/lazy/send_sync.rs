@@ -1,4 +1,4 @@
-//! Thread-safety markers (core issue #2, point 10).
+//! Thread-safety markers.
 //!
 //! `Lazy<T>` is `Send` when `T` is `Send`, and `Sync` when `T` is `Send + Sync`, like the
 //! value it wraps; so are `Outcome<T>` and `Lazy<Outcome<T>>` (and, likewise, unwind

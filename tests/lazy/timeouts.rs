@@ -1,4 +1,4 @@
-//! Futures with a deadline (core issue #2, point 5).
+//! Futures with a deadline.
 //!
 //! `spawn_lazy_with(Deadline::after(d), f)` gives a `Lazy<Outcome<T>>` that is
 //! `Outcome::Ready` exactly when the task's result was published no later than the

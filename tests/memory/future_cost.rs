@@ -1,4 +1,4 @@
-//! Memory cost of a future (point 24 of `docs/performance.md`): the size of the handle,
+//! Memory cost of a future (the "Memory" section of `docs/performance.md`): the size of the handle,
 //! and the heap allocations of creating one, against `std::thread::spawn` (which every
 //! `spawn_lazy` also pays) and against a `crossbeam_channel::bounded(1)`.
 //!
@@ -116,7 +116,7 @@ fn handle_size() {
         handle <= 32,
         "Lazy<u64> is {handle} bytes, more than 32 (an inline OnceLock<u64> is {once_lock} \
          and the task pointer {task}; a once_cell OnceCell<u64> would be {once_cell}, see \
-         docs/performance.md, point 24)"
+         the \"Memory\" section of docs/performance.md)"
     );
 }
 
@@ -208,7 +208,7 @@ fn heap_cost_of_a_future() {
     assert!(
         beyond_value <= 128,
         "a future's own state takes {own_bytes} bytes, {beyond_value} beyond the value (> 128); \
-         the allocations were {:?} (see docs/performance.md, point 24)",
+         the allocations were {:?} (see the \"Memory\" section of docs/performance.md)",
         state.sizes
     );
 }

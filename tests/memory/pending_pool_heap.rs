@@ -1,4 +1,4 @@
-//! Executors issue #3, point 8: 100,000 pending futures on a pool (tasks waiting on a
+//! 100,000 pending futures on a pool (tasks waiting on a
 //! gate) take under 25 MB of heap in total, measured with a counting allocator.
 //!
 //! It holds `support::serial()`, so that no other test of this binary allocates while

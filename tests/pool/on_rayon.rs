@@ -1,4 +1,4 @@
-//! rayon as an executor (executors issue #3, points 1 and 11; cargo feature `rayon`).
+//! rayon as an executor (cargo feature `rayon`).
 //!
 //! `RayonGlobal` and a `rayon::ThreadPool` run futures' tasks on rayon's threads, with
 //! the core behaviours intact: values, timeouts (a reader released at the deadline, late

@@ -1,4 +1,4 @@
-//! 100,000 pending futures on a pool (executors issue #3, point 8).
+//! 100,000 pending futures on a pool.
 //!
 //! 100,000 tasks are queued on a small pool while the workers are held at a gate: nothing completes before the gate opens; then every
 //! value is correct and every closure ran exactly once. Must finish in a few seconds.

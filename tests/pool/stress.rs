@@ -1,4 +1,4 @@
-//! Stress tests for the executors (executors issue #3, point 11).
+//! Stress tests for the executors.
 //!
 //! Races, each bounded in time by a watchdog: 8 threads reading many pool futures at
 //! once; cancellation racing completion (and the last handle's drop racing completion)

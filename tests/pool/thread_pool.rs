@@ -1,4 +1,4 @@
-//! `ThreadPool` (executors issue #3, point 1).
+//! `ThreadPool`.
 //!
 //! `ThreadPool::new(n)`, `ThreadPool::default()`, `pool.spawn_lazy(f)`,
 //! `pool.spawn_lazy_with(policy, f)` and the pool as an `Executor`; named workers; a

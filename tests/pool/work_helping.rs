@@ -1,4 +1,4 @@
-//! Work-helping on the pool (executors issue #3, point 3).
+//! Work-helping on the pool.
 //!
 //! A reader that would sleep on a task no worker has started runs it on its own thread.
 //! So a one-worker pool whose task waits on another task it spawned onto the same pool

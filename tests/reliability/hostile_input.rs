@@ -1,4 +1,4 @@
-//! Bad input and hostile use (issue #5, point 8).
+//! Bad input and hostile use.
 //!
 //! Extreme deadlines and limits, constructors given nonsense, a value whose `Display`
 //! panics, executors that drop or refuse tasks, a pool dropped from inside its own

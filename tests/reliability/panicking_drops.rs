@@ -1,4 +1,4 @@
-//! A value whose `Drop` panics (issue #5, point 8), wherever it ends up being dropped:
+//! A value whose `Drop` panics, wherever it ends up being dropped:
 //! on a thread-per-task thread, on a pool worker, in the reader. The process survives,
 //! every value is dropped exactly once, and other futures (and the pool's worker) keep
 //! working.

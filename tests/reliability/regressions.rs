@@ -1,4 +1,4 @@
-//! Bugs found by the reliability work (issue #5), by the property test of random DAGs
+//! Bugs found by the reliability work, by the property test of random DAGs
 //! (`tests-integration/tests/prop_dag.rs`) or while diagnosing what it found;
 //! `docs/reliability.md` lists them. Each test states the promise it checks; all three failed before their
 //! fixes and now guard against regressions. Every scenario runs under a watchdog, so a

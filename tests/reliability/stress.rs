@@ -1,4 +1,4 @@
-//! Stress tests (core issue #2, point 20; exercising points 4 and 5 under load).
+//! Stress tests: blocking on first access, caching and deadlines under load.
 //!
 //! Eight and more threads race to read 200 futures, some already finished, some in
 //! flight, some released mid-read, through every kind of access: all see the right

@@ -1,4 +1,4 @@
-//! `Builder` (executors issue #3, point 2).
+//! `Builder`.
 //!
 //! `Builder::new().name(..).stack_size(..)` configures a thread-per-task future's
 //! thread; `spawn` returns `io::Result<Lazy<T>>`; `spawn_with(policy, f)` gives an

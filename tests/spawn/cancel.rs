@@ -1,4 +1,4 @@
-//! Cooperative cancellation (executors issue #3, point 5).
+//! Cooperative cancellation.
 //!
 //! `spawn_lazy_cancellable`, `spawn_lazy_cancellable_with`, `spawn_lazy_cancellable_on`,
 //! `spawn_lazy_cancellable_with_on`, `pool.spawn_lazy_cancellable(_with)` and

@@ -1,4 +1,4 @@
-//! The `Executor` trait with any implementation (executors issue #3, point 1).
+//! The `Executor` trait with any implementation.
 //!
 //! A user's own executors work with `spawn_lazy_on`, `spawn_lazy_with_on`,
 //! `try_spawn_lazy_on`, `try_spawn_lazy_with_on` and `spawn_lazy_cancellable_on`: an

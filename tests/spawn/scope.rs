@@ -1,4 +1,4 @@
-//! Scoped futures (executors issue #3, points 4 and 11).
+//! Scoped futures.
 //!
 //! `transparent_future::scope(|s| ...)` runs tasks that borrow non-`'static` data; it
 //! returns only after all its tasks have finished; a task's panic that nobody joined

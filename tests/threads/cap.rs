@@ -1,4 +1,4 @@
-//! `ThreadPerTask` and its cap on live threads (executors issue #3, points 1, 2 and 8).
+//! `ThreadPerTask` and its cap on live threads.
 //!
 //! `ThreadPerTask` is the executor behind `spawn_lazy`: one thread per future, counted
 //! by `ThreadPerTask::live_threads()`. Past the cap set with

@@ -1,4 +1,4 @@
-//! A thread-creation failure (issue #5, point 8): past `ThreadPerTask`'s live-thread
+//! A thread-creation failure: past `ThreadPerTask`'s live-thread
 //! cap, every way of starting a thread-per-task future is refused with a clear error or
 //! panic, the refused closure is dropped exactly once and never runs, and nothing
 //! hangs. The cap is process-global, so each test holds `support::serial()` and

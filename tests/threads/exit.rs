@@ -1,4 +1,4 @@
-//! No thread outlives its task (core issue #2, point 9).
+//! No thread outlives its task.
 //!
 //! The thread count of the process (`Threads:` in `/proc/self/status`) goes back to
 //! its baseline once 50 futures have finished and been dropped, including futures that

@@ -1,4 +1,4 @@
-//! A dropped pool joins its workers (executors issue #3, point 1).
+//! A dropped pool joins its workers.
 //!
 //! The process's thread count (`Threads:` in `/proc/self/status`) rises by the number
 //! of workers when a pool is created, stays up while any clone is alive, and is back at

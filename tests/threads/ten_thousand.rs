@@ -1,5 +1,4 @@
-//! 10,000 pending thread-per-task futures, and the cap's error path (executors issue
-//! #3, point 8).
+//! 10,000 pending thread-per-task futures, and the cap's error path.
 //!
 //! 10,000 thread-per-task futures with 64 KiB stacks (`Builder::stack_size`) are all
 //! blocked on one gate at the same time, then released: every value is correct, and the

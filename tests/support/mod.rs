@@ -454,6 +454,30 @@ pub fn thread_count() -> usize {
         .unwrap()
 }
 
+/// Holds `serial()`, then waits until the process's thread count has stayed the same
+/// for 1.5 s (at most 10 s): for tests that compare exact thread counts with a
+/// baseline. When the test before it lets go of the lock, that test's thread still
+/// has to exit, libtest may start a thread for the next test (which then waits for
+/// the lock), and the deadline timer thread lingers a second after its last deadline;
+/// none of that must land between the baseline and the checks. While the lock is
+/// held, every other test of the binary is blocked on it, so the count stays quiet.
+#[cfg(target_os = "linux")]
+pub fn alone() -> MutexGuard<'static, ()> {
+    let guard = serial();
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut last = thread_count();
+    let mut since = Instant::now();
+    while since.elapsed() < Duration::from_millis(1500) && Instant::now() < until {
+        thread::sleep(ms(10));
+        let now = thread_count();
+        if now != last {
+            last = now;
+            since = Instant::now();
+        }
+    }
+    guard
+}
+
 /// Waits (bounded) until exactly `n` thread-per-task threads are alive.
 #[track_caller]
 pub fn wait_live(n: usize) {

@@ -3,7 +3,7 @@
 //! The thread count of the process (`Threads:` in `/proc/self/status`) goes back to
 //! its baseline once 50 futures have finished and been dropped, including futures that
 //! timed out and were dropped while their task was still running. The test holds
-//! `support::serial()` so that no other test's threads disturb the count.
+//! `support::alone()` so that no other test's threads disturb the count.
 
 #![cfg(target_os = "linux")]
 
@@ -11,7 +11,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{serial, thread_count};
+use crate::support::{alone, thread_count};
 use transparent_future::{Deadline, Lazy, Outcome, spawn_lazy, spawn_lazy_with};
 
 /// Waits (bounded) for the thread count to come back to `baseline`.
@@ -32,7 +32,7 @@ fn back_to(baseline: usize, what: &str) {
 
 #[test]
 fn no_thread_outlives_its_task() {
-    let _serial = serial();
+    let _serial = alone();
     let baseline = thread_count();
 
     // 50 futures whose tasks are all alive at once.

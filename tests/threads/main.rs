@@ -3,7 +3,9 @@
 //! (`ThreadPerTask::set_max_live_threads`).
 //!
 //! Any thread another test starts would change these figures, so every test of this
-//! binary holds `support::serial()` for its whole run, and nothing else runs here.
+//! binary holds `support::serial()` for its whole run, and nothing else runs here; the
+//! tests that compare exact thread counts take it through `support::alone()`, which
+//! also waits for the threads of the test before them to be gone.
 
 #[path = "../support/mod.rs"]
 mod support;

@@ -4,7 +4,7 @@
 //! of workers when a pool is created, stays up while any clone is alive, and is back at
 //! its baseline once the last handle is dropped: right away when dropped from outside
 //! (the drop joins the workers), and soon after the task when dropped from inside one
-//! of the pool's own tasks. The test holds `support::serial()` so that no other
+//! of the pool's own tasks. The test holds `support::alone()` so that no other
 //! test's threads disturb the count.
 
 #![cfg(target_os = "linux")]
@@ -14,7 +14,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{serial, thread_count};
+use crate::support::{alone, thread_count};
 use transparent_future::{Lazy, ThreadPool};
 
 /// Waits (bounded, briefly) for the thread count to reach `n`. A joined thread may
@@ -37,7 +37,7 @@ fn settles_at(n: usize, within: Duration, what: &str) {
 
 #[test]
 fn pool_threads_come_and_go_with_the_pool() {
-    let _serial = serial();
+    let _serial = alone();
     let baseline = thread_count();
 
     // Created: one thread per worker.

@@ -1,0 +1,10 @@
+//! Hostile input and hostile values (nonsense limits, lying executors, panicking
+//! drops), regressions found by the reliability review, and races under load.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod hostile_input;
+mod panicking_drops;
+mod regressions;
+mod stress;

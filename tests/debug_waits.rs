@@ -10,8 +10,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{secs, type_name_of, within};
-use transparent_future::{Builder, CycleLink, Lazy, debug, spawn_lazy};
+use support::{secs, within};
+use transparent_future::debug::CycleLink;
+use transparent_future::{Builder, Lazy, WaitError, debug, spawn_lazy};
 
 fn link(type_name: &str, thread: &str) -> CycleLink {
     CycleLink {
@@ -40,17 +41,11 @@ fn waits_shows_the_blocked_threads_and_their_chains_then_nothing() {
         // (thread dbg-loader), which waits on a channel (not a future).
         let (feed, rx) = mpsc::channel();
         let loader = loader_task(rx);
-        let loader_name = type_name_of(&loader);
-        let loaded = Builder::new()
-            .name("dbg-loader".into())
-            .spawn(loader)
-            .unwrap();
+        let loader_name = "dbg-loader"; // a named task is labelled by its name
+        let loaded = Builder::new().name("dbg-loader").spawn(loader).unwrap();
         let parser = parser_task(loaded);
-        let parser_name = type_name_of(&parser);
-        let parsed = Builder::new()
-            .name("dbg-parser".into())
-            .spawn(parser)
-            .unwrap();
+        let parser_name = "dbg-parser";
+        let parsed = Builder::new().name("dbg-parser").spawn(parser).unwrap();
         let main = thread::Builder::new()
             .name("dbg-main".into())
             .spawn(move || *parsed + 1)
@@ -125,7 +120,7 @@ fn waits_shows_the_blocked_threads_and_their_chains_then_nothing() {
         let (feed, rx) = mpsc::channel::<u32>();
         let mapped = Lazy::map(
             Builder::new()
-                .name("dbg-source".into())
+                .name("dbg-source")
                 .spawn(move || rx.recv().unwrap())
                 .unwrap(),
             |v| v + 1,
@@ -162,7 +157,10 @@ fn waits_shows_the_blocked_threads_and_their_chains_then_nothing() {
         // Waits with a limit are not in the registry.
         let (feed, rx) = mpsc::channel::<u32>();
         let slow = spawn_lazy(move || rx.recv().unwrap());
-        assert_eq!(Lazy::wait_timeout(&slow, Duration::from_millis(20)), None);
+        assert_eq!(
+            Lazy::wait_timeout(&slow, Duration::from_millis(20)),
+            Err(WaitError::Timeout)
+        );
         assert_eq!(debug::waits().blocked_threads(), 0);
         feed.send(3).unwrap();
         assert_eq!(*slow, 3);

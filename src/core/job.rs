@@ -47,11 +47,22 @@ pub(crate) trait Queue: Send + Sync {
     fn has_idle_worker(&self) -> bool;
 }
 
+/// A pool's queue as homes refer to it. A sized box around the trait object, so that a
+/// [`Home`] is a thin `Weak`: one word in every future's state, not two. The pool owns
+/// the only strong reference; once the pool is gone, homes fall back to new threads.
+pub(crate) struct QueueRef(pub(crate) Weak<dyn Queue>);
+
+impl QueueRef {
+    fn queue(&self) -> Option<Arc<dyn Queue>> {
+        self.0.upgrade()
+    }
+}
+
 /// Where follow-up work of a task goes (a continuation whose input is already there):
 /// the task's pool if it is still alive, else a new thread. One word in every state.
 #[derive(Clone, Default)]
 pub(crate) struct Home {
-    pool: Option<Weak<dyn Queue>>,
+    pool: Option<Weak<QueueRef>>,
 }
 
 impl Home {
@@ -61,8 +72,13 @@ impl Home {
     }
 
     /// Follow-up work on a pool, while it lives.
-    pub(crate) fn pool(queue: Weak<dyn Queue>) -> Self {
+    pub(crate) fn pool(queue: Weak<QueueRef>) -> Self {
         Home { pool: Some(queue) }
+    }
+
+    /// The pool's queue, if this home is a pool that is still alive.
+    fn queue(&self) -> Option<Arc<dyn Queue>> {
+        self.pool.as_ref()?.upgrade()?.queue()
     }
 
     /// Where a downstream future fed by a task living here goes: follow-ups stay on
@@ -76,17 +92,14 @@ impl Home {
 
     /// Whether this home is a pool with a worker waiting for a task.
     pub(crate) fn has_idle_worker(&self) -> bool {
-        self.pool
-            .as_ref()
-            .and_then(Weak::upgrade)
-            .is_some_and(|pool| pool.has_idle_worker())
+        self.queue().is_some_and(|pool| pool.has_idle_worker())
     }
 
     /// Runs follow-up work: on the pool if there is one, else on a new thread (under
     /// the live-thread cap). A refused thread drops the task, which fails its readers
     /// with a clear panic.
     pub(crate) fn submit(&self, task: Runnable) {
-        match self.pool.as_ref().and_then(Weak::upgrade) {
+        match self.queue() {
             Some(pool) => pool.enqueue(task),
             None => {
                 let _ = threads::start(thread::Builder::new(), move || task.run());

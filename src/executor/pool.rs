@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use crate::core::job::{Executor, Home, Queue, Runnable, refuse_stack_size};
+use crate::core::job::{Executor, Home, Queue, QueueRef, Runnable, refuse_stack_size};
 use crate::core::threads;
 use crate::deadlock;
 
@@ -51,6 +51,9 @@ use crate::deadlock;
 #[derive(Clone)]
 pub struct ThreadPool {
     shared: Arc<Shared>,
+    /// What this pool's futures refer to for their follow-up work (a weak reference to
+    /// `shared`); dropped with the last handle, so that nothing keeps the pool alive.
+    home: Arc<QueueRef>,
 }
 
 struct Shared {
@@ -137,9 +140,10 @@ impl ThreadPool {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(handle);
         }
-        Ok(ThreadPool {
-            shared: Arc::new(shared),
-        })
+        let shared = Arc::new(shared);
+        let queue: Arc<dyn Queue> = shared.clone();
+        let home = Arc::new(QueueRef(Arc::downgrade(&queue)));
+        Ok(ThreadPool { shared, home })
     }
 
     /// The number of worker threads.
@@ -246,8 +250,7 @@ impl Executor for ThreadPool {
     /// pool. Refuses a task that asks for a stack size: the workers already exist.
     fn execute(&self, task: Runnable) -> io::Result<()> {
         refuse_stack_size(&task, "a ThreadPool")?;
-        let queue: Arc<dyn Queue> = self.shared.clone();
-        task.adopt(Home::pool(Arc::downgrade(&queue)));
+        task.adopt(Home::pool(Arc::downgrade(&self.home)));
         self.shared.enqueue(task);
         Ok(())
     }

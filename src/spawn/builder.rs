@@ -66,16 +66,18 @@ use crate::spawn::scope::Scope;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[must_use = "a Builder does nothing until you call one of its spawn methods"]
-pub struct Builder<'a, P = ()> {
-    /// `None`: a new thread per task.
-    executor: Option<&'a (dyn Executor + 'a)>,
+pub struct Builder<E = ThreadPerTask, P = ()> {
+    /// Where the task runs: a new thread per task unless [`Builder::on`] chose another.
+    executor: E,
+    /// Whether [`Builder::on`] chose the executor (a scoped task cannot use one).
+    chosen: bool,
     /// `()` for no deadline, else a [`TimeoutPolicy`].
     policy: P,
     name: Option<String>,
     stack_size: Option<usize>,
 }
 
-impl Builder<'static, ()> {
+impl Builder<ThreadPerTask, ()> {
     /// A builder with the defaults: a new thread per task, no deadline, no name, the
     /// standard library's stack size.
     ///
@@ -86,7 +88,8 @@ impl Builder<'static, ()> {
     /// ```
     pub fn new() -> Self {
         Builder {
-            executor: None,
+            executor: ThreadPerTask,
+            chosen: false,
             policy: (),
             name: None,
             stack_size: None,
@@ -94,7 +97,7 @@ impl Builder<'static, ()> {
     }
 }
 
-impl Default for Builder<'static, ()> {
+impl Default for Builder<ThreadPerTask, ()> {
     /// The same as [`Builder::new`].
     ///
     /// ```
@@ -107,8 +110,9 @@ impl Default for Builder<'static, ()> {
     }
 }
 
-impl<'a, P> Builder<'a, P> {
-    /// Runs the task on `executor` instead of a new thread.
+impl<E: Executor, P> Builder<E, P> {
+    /// Runs the task on `executor` instead of a new thread: a reference (`&pool`, also
+    /// `&*boxed` for a `Box<dyn Executor>`) or an executor by value.
     ///
     /// ```
     /// use transparent_future::{Builder, ThreadPool};
@@ -118,9 +122,10 @@ impl<'a, P> Builder<'a, P> {
     /// assert_eq!(x * 2, 42);
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn on<'b, E: Executor + 'b>(self, executor: &'b E) -> Builder<'b, P> {
+    pub fn on<X: Executor>(self, executor: X) -> Builder<X, P> {
         Builder {
-            executor: Some(executor),
+            executor,
+            chosen: true,
             policy: self.policy,
             name: self.name,
             stack_size: self.stack_size,
@@ -143,9 +148,10 @@ impl<'a, P> Builder<'a, P> {
     /// assert_eq!(*x, Outcome::Timeout);
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn timeout<Q: TimeoutPolicy>(self, policy: Q) -> Builder<'a, Q> {
+    pub fn timeout<Q: TimeoutPolicy>(self, policy: Q) -> Builder<E, Q> {
         Builder {
             executor: self.executor,
+            chosen: self.chosen,
             policy,
             name: self.name,
             stack_size: self.stack_size,
@@ -219,9 +225,10 @@ impl<'a, P> Builder<'a, P> {
         T: Send + 'static,
         X: Extras + 'static,
     {
-        let executor: &dyn Executor = self.executor.unwrap_or(&ThreadPerTask);
+        let named = self.named()?;
+        let executor: &dyn Executor = &self.executor;
         let core = Core::new(timeout, Placement::executor(executor));
-        let (source, job) = match self.named()? {
+        let (source, job) = match named {
             None => new_task(core, f, extras),
             Some(options) => new_task(
                 core,
@@ -247,7 +254,7 @@ impl<'a, P> Builder<'a, P> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'static,
     {
-        if self.executor.is_some() {
+        if self.chosen {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "transparent_future: a scoped task borrows from the stack, so it runs on a \
@@ -259,7 +266,7 @@ impl<'a, P> Builder<'a, P> {
     }
 }
 
-impl<'a> Builder<'a, ()> {
+impl<E: Executor> Builder<E, ()> {
     /// Starts `f` and returns its future at once.
     ///
     /// # Errors
@@ -349,7 +356,7 @@ impl<'a> Builder<'a, ()> {
     }
 }
 
-impl<'a, P: TimeoutPolicy> Builder<'a, P> {
+impl<E: Executor, P: TimeoutPolicy> Builder<E, P> {
     /// Starts `f` under the builder's timeout policy; the future's value is
     /// [`Outcome::Ready`] if `f` returned no later than the deadline,
     /// [`Outcome::Timeout`] otherwise.
@@ -450,10 +457,10 @@ impl<'a, P: TimeoutPolicy> Builder<'a, P> {
     }
 }
 
-impl<P> fmt::Debug for Builder<'_, P> {
+impl<E, P> fmt::Debug for Builder<E, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
-            .field("on_executor", &self.executor.is_some())
+            .field("executor", &std::any::type_name::<E>())
             .field("name", &self.name)
             .field("stack_size", &self.stack_size)
             .finish_non_exhaustive()
@@ -466,7 +473,7 @@ pub(crate) fn expect_spawned<T>(spawned: io::Result<Lazy<T>>, what: &str) -> Laz
     match spawned {
         Ok(lazy) => lazy,
         Err(e) => panic!(
-            "transparent_future: {what} could not start a background task: {e} \
+            "transparent_future: {what}: the background task was refused: {e} \
              (Builder's spawn methods return this as an error)"
         ),
     }

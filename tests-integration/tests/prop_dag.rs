@@ -79,10 +79,10 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use support::{panic_text, thread_count};
+use transparent_future::executor::ThreadPerTask;
 use transparent_future::{
-    CancelToken, Deadline, Lazy, Outcome, Scope, SharedLazy, ThreadPerTask, ThreadPool, WaitError,
-    spawn_lazy, spawn_lazy_cancellable, spawn_lazy_cancellable_on, spawn_lazy_cancellable_with,
-    spawn_lazy_cancellable_with_on, spawn_lazy_on, spawn_lazy_with, spawn_lazy_with_on,
+    Builder, CancelToken, Deadline, Lazy, Outcome, Scope, SharedLazy, ThreadPool, WaitError,
+    spawn_lazy, spawn_lazy_with,
 };
 
 // ---------------------------------------------------------------------------------
@@ -148,7 +148,7 @@ struct NodeSpec {
     deadline: DeadlineSel,
     panics: bool,
     /// A then panics in its closure (else in its inner task); a task uses the
-    /// `spawn_lazy_on(&ThreadPerTask, ..)` / `spawn_lazy_on(&pool, ..)` forms.
+    /// `Builder::new().on(&ThreadPerTask).spawn(..).unwrap()` / `Builder::new().on(&pool).spawn(..).unwrap()` forms.
     alt: bool,
     /// On an input with a deadline, `map_ready` / `then_ready` rather than `map` /
     /// `then`; on inputs without, `all_with` rather than `all`.
@@ -771,15 +771,17 @@ fn read_ref<T>(x: &Lazy<T>, how: ReadHow, seen: impl Fn(&T) -> Seen) -> Result<S
     match how {
         ReadHow::TryWait => match Lazy::try_wait(x) {
             Ok(v) => Ok(seen(v)),
-            Err(WaitError::Panicked(message)) => Ok(Seen::Panic(root(&message))),
+            Err(WaitError::Panicked(panic)) => Ok(Seen::Panic(root(&panic.to_string()))),
             Err(e) => Err(format!("try_wait on a DAG returned {e:?}")),
         },
         ReadHow::LongWait => {
             match catch_unwind(AssertUnwindSafe(|| {
                 Lazy::wait_timeout(x, Duration::from_secs(60)).map(&seen)
             })) {
-                Ok(Some(s)) => Ok(s),
-                Ok(None) => Err("wait_timeout(60 s) gave up".to_string()),
+                Ok(Ok(s)) => Ok(s),
+                Ok(Err(WaitError::Timeout)) => Err("wait_timeout(60 s) gave up".to_string()),
+                Ok(Err(WaitError::Panicked(panic))) => Ok(Seen::Panic(root(&panic.to_string()))),
+                Ok(Err(e)) => Err(format!("wait_timeout on a DAG returned {e:?}")),
                 Err(payload) => Ok(seen_of_panic(payload.as_ref())),
             }
         }
@@ -995,7 +997,7 @@ fn build_node(env: &Env<'_, '_, '_>, nodes: &[Node], j: usize, held: &mut [Held]
                     t
                 };
                 match &pool {
-                    Some(pool) => spawn_lazy_on(pool, inner),
+                    Some(pool) => Builder::new().on(&pool).spawn(inner).unwrap(),
                     None => spawn_lazy(inner),
                 }
             };
@@ -1086,23 +1088,44 @@ where
     if cancellable {
         let f = move |token: CancelToken| body(Some(token));
         return match (exec, timed, s.alt) {
-            (ExecSel::Thread, false, true) => {
-                Owned::Plain(spawn_lazy_cancellable_on(&ThreadPerTask, f))
+            (ExecSel::Thread, false, true) => Owned::Plain(
+                Builder::new()
+                    .on(&ThreadPerTask)
+                    .spawn_cancellable(f)
+                    .unwrap(),
+            ),
+            (ExecSel::Thread, false, false) => {
+                Owned::Plain(Builder::new().spawn_cancellable(f).unwrap())
             }
-            (ExecSel::Thread, false, false) => Owned::Plain(spawn_lazy_cancellable(f)),
             (ExecSel::Thread, true, true) => Owned::Timed(with_bounds(ctx, j, sel, |p| {
-                spawn_lazy_cancellable_with_on(&ThreadPerTask, p, f)
+                Builder::new()
+                    .on(&ThreadPerTask)
+                    .timeout(p)
+                    .spawn_cancellable(f)
+                    .unwrap()
             })),
             (ExecSel::Thread, true, false) => Owned::Timed(with_bounds(ctx, j, sel, |p| {
-                spawn_lazy_cancellable_with(p, f)
+                Builder::new().timeout(p).spawn_cancellable(f).unwrap()
             })),
-            (ExecSel::Pool, false, true) => Owned::Plain(spawn_lazy_cancellable_on(pool, f)),
-            (ExecSel::Pool, false, false) => Owned::Plain(pool.spawn_lazy_cancellable(f)),
+            (ExecSel::Pool, false, true) => {
+                Owned::Plain(Builder::new().on(&pool).spawn_cancellable(f).unwrap())
+            }
+            (ExecSel::Pool, false, false) => {
+                Owned::Plain(Builder::new().on(&pool).spawn_cancellable(f).unwrap())
+            }
             (ExecSel::Pool, true, true) => Owned::Timed(with_bounds(ctx, j, sel, |p| {
-                spawn_lazy_cancellable_with_on(pool, p, f)
+                Builder::new()
+                    .on(&pool)
+                    .timeout(p)
+                    .spawn_cancellable(f)
+                    .unwrap()
             })),
             (ExecSel::Pool, true, false) => Owned::Timed(with_bounds(ctx, j, sel, |p| {
-                pool.spawn_lazy_cancellable_with(p, f)
+                Builder::new()
+                    .on(&pool)
+                    .timeout(p)
+                    .spawn_cancellable(f)
+                    .unwrap()
             })),
             (ExecSel::Scope, _, _) => unreachable!("scoped tasks are not cancellable"),
         };
@@ -1111,21 +1134,30 @@ where
     match (exec, timed, s.alt) {
         (ExecSel::Scope, false, _) => Owned::Plain(env.scope.expect("a scope").spawn_lazy(f)),
         (ExecSel::Scope, true, _) => Owned::Timed(with_bounds(ctx, j, sel, |p| {
-            env.scope.expect("a scope").spawn_lazy_with(p, f)
+            Builder::new()
+                .timeout(p)
+                .spawn_scoped(env.scope.expect("a scope"), f)
+                .unwrap()
         })),
-        (ExecSel::Thread, false, true) => Owned::Plain(spawn_lazy_on(&ThreadPerTask, f)),
+        (ExecSel::Thread, false, true) => {
+            Owned::Plain(Builder::new().on(&ThreadPerTask).spawn(f).unwrap())
+        }
         (ExecSel::Thread, false, false) => Owned::Plain(spawn_lazy(f)),
         (ExecSel::Thread, true, true) => Owned::Timed(with_bounds(ctx, j, sel, |p| {
-            spawn_lazy_with_on(&ThreadPerTask, p, f)
+            Builder::new()
+                .on(&ThreadPerTask)
+                .timeout(p)
+                .spawn(f)
+                .unwrap()
         })),
         (ExecSel::Thread, true, false) => {
             Owned::Timed(with_bounds(ctx, j, sel, |p| spawn_lazy_with(p, f)))
         }
-        (ExecSel::Pool, false, true) => Owned::Plain(spawn_lazy_on(pool, f)),
+        (ExecSel::Pool, false, true) => Owned::Plain(Builder::new().on(&pool).spawn(f).unwrap()),
         (ExecSel::Pool, false, false) => Owned::Plain(pool.spawn_lazy(f)),
-        (ExecSel::Pool, true, true) => {
-            Owned::Timed(with_bounds(ctx, j, sel, |p| spawn_lazy_with_on(pool, p, f)))
-        }
+        (ExecSel::Pool, true, true) => Owned::Timed(with_bounds(ctx, j, sel, |p| {
+            Builder::new().on(&pool).timeout(p).spawn(f).unwrap()
+        })),
         (ExecSel::Pool, true, false) => {
             Owned::Timed(with_bounds(ctx, j, sel, |p| pool.spawn_lazy_with(p, f)))
         }
@@ -1213,9 +1245,7 @@ fn test_read(ctx: &Ctx, j: usize, held: &mut Held, how: ReadHow) {
 /// not if its input timed out (then there is nothing late to give).
 fn collect_late(ctx: &Ctx, j: usize, lazy: &Lazy<Outcome<Tracked>>, task: bool) {
     // The outcome is decided (the test has read it, or dropped its read handle).
-    let read = catch_unwind(AssertUnwindSafe(|| {
-        Lazy::try_get(lazy).map(seen_of_outcome)
-    }));
+    let read = catch_unwind(AssertUnwindSafe(|| Lazy::get(lazy).map(seen_of_outcome)));
     match read {
         Ok(Some(Seen::Value(_))) | Err(_) if Lazy::take_late(lazy).is_some() => {
             ctx.violation(format!(
@@ -1340,7 +1370,7 @@ fn run_case(spec: &CaseSpec) -> Result<(), String> {
                 let env = Env {
                     ctx: &ctx,
                     pool: &pool,
-                    scope: Some(&s),
+                    scope: Some(s),
                 };
                 drive(&env, &nodes, spec.order_seed);
             })

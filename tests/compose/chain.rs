@@ -20,8 +20,10 @@ use std::sync::mpsc;
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use crate::support::{Drops, Gate, executors, ms, panic_of, panic_text, within};
-use transparent_future::{Deadline, Lazy, Outcome, ThreadPool, spawn_lazy, spawn_lazy_with};
+use crate::support::{Drops, Gate, executors, gate, ms, panic_of, panic_text, within};
+use transparent_future::{
+    Builder, Deadline, Lazy, Outcome, ThreadPool, WaitError, spawn_lazy, spawn_lazy_with,
+};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -51,7 +53,7 @@ fn map_on_a_one_worker_pool_runs_on_the_worker_and_adds_no_job_while_pending() {
         let mapped = Lazy::map(mapped, |(v, first)| (v * 2, first, worker_name()));
         // No job was queued and no thread was started to wait for `up`.
         assert!(format!("{pool:?}").contains("queued: 1"), "{pool:?}");
-        assert!(!Lazy::is_ready(&mapped));
+        assert!(!Lazy::is_done(&mapped));
         gate.open();
         // A bounded wait never helps, so the links run on the worker (an unbounded read
         // would run the queued `up` here, by work-helping).
@@ -120,7 +122,7 @@ fn map_on_thread_per_task_with_the_value_already_there_runs_on_one_new_thread() 
         // Decided but never read: the same.
         let up = spawn_lazy(|| thread::current().id());
         let until = Instant::now() + Duration::from_secs(10);
-        while !Lazy::is_ready(&up) && Instant::now() < until {
+        while !Lazy::is_done(&up) && Instant::now() < until {
             thread::sleep(ms(1));
         }
         let mapped = Lazy::map(up, |u: ThreadId| (u, thread::current().id()));
@@ -142,10 +144,13 @@ fn map_on_rayon_runs_on_the_rayon_worker_that_finished_the_upstream() {
         let gate = Gate::new();
         let _open = gate.guard();
         let g = gate.clone();
-        let up = transparent_future::spawn_lazy_on(&pool, move || {
-            g.wait();
-            thread::current().id()
-        });
+        let up = Builder::new()
+            .on(&pool)
+            .spawn(move || {
+                g.wait();
+                thread::current().id()
+            })
+            .unwrap();
         let mapped = Lazy::map(up, |u: ThreadId| {
             (u, thread::current().id(), rayon::current_thread_index())
         });
@@ -157,7 +162,10 @@ fn map_on_rayon_runs_on_the_rayon_worker_that_finished_the_upstream() {
         assert!(index.is_some(), "map did not run on a rayon worker");
 
         // Rayon's global pool too.
-        let up = transparent_future::spawn_lazy_on(&transparent_future::RayonGlobal, || 4);
+        let up = Builder::new()
+            .on(&transparent_future::executor::RayonGlobal)
+            .spawn(|| 4)
+            .unwrap();
         assert_eq!(*Lazy::map(up, |v| v * 10), 40);
     });
 }
@@ -172,11 +180,19 @@ fn map_and_then_compute_on_every_executor() {
             let words = Lazy::map(text, |t| t.split(' ').count());
             assert_eq!(*words, 2, "{name}");
 
+            // The input is still running when `map` registers, so the closure runs on
+            // the thread that finishes it: one of the executor's.
             let check = e.clone();
-            let on_own = Lazy::map(e.spawn(|| 1), move |v| (v, check.on_own_thread()));
+            let (open, wait) = gate();
+            let up = e.spawn(move || {
+                wait();
+                1
+            });
+            let on_own = Lazy::map(up, move |v| (v, check.on_own_thread()));
+            open.send(()).unwrap();
             // A bounded wait never helps (see above), so this checks where map runs.
             let on_own = Lazy::wait_timeout(&on_own, LIMIT).copied();
-            assert_eq!(on_own, Some((1, true)), "{name}: map ran off the executor");
+            assert_eq!(on_own, Ok((1, true)), "{name}: map ran off the executor");
 
             let inner_exec = e.clone();
             let user = e.spawn(|| 7);
@@ -189,7 +205,7 @@ fn map_and_then_compute_on_every_executor() {
             assert_eq!(*name_of, "user-7", "{name}");
 
             // `then` with an inner future already resolved.
-            let direct = Lazy::then(e.spawn(|| 2), |v| Lazy::ready(v + 1));
+            let direct = Lazy::then(e.spawn(|| 2), |v| Lazy::with_value(v + 1));
             assert_eq!(*direct, 3, "{name}");
 
             // Later inputs first: each link waits for its own input only.
@@ -203,7 +219,11 @@ fn map_and_then_compute_on_every_executor() {
             let inner_exec = e.clone();
             let chained = Lazy::then(slow, move |v| inner_exec.spawn(move || v + 1));
             let chained = Lazy::map(chained, |v| v * 2);
-            assert_eq!(Lazy::wait_timeout(&chained, ms(50)), None, "{name}");
+            assert_eq!(
+                Lazy::wait_timeout(&chained, ms(50)),
+                Err(WaitError::Timeout),
+                "{name}"
+            );
             gate.open();
             assert_eq!(*chained, 12, "{name}");
         });
@@ -282,7 +302,7 @@ fn panics_in_then_upstream_closure_and_inner_future_all_reach_the_downstream() {
             let up = e.spawn(|| -> u32 { panic!("then upstream") });
             let t = Lazy::then(up, move |v| {
                 c.store(true, SeqCst);
-                Lazy::ready(v)
+                Lazy::with_value(v)
             });
             assert!(panic_of(|| *t).contains("then upstream"), "{name}");
             assert!(!called.load(SeqCst));
@@ -337,7 +357,7 @@ fn panics_reach_map_ready_and_then_ready_downstreams() {
             );
 
             let up = e.spawn_with(far(), || -> u32 { panic!("ready upstream") });
-            let t = Lazy::then_ready(up, Lazy::ready);
+            let t = Lazy::then_ready(up, Lazy::with_value);
             let payload = Lazy::join(t).unwrap_err();
             assert_eq!(
                 payload.downcast_ref::<&str>(),
@@ -490,7 +510,7 @@ fn then_ready_passes_timeouts_through_and_its_deadline_covers_the_inner_future()
             });
             let t = Lazy::then_ready(late, move |v| {
                 c.store(true, SeqCst);
-                Lazy::ready(v)
+                Lazy::with_value(v)
             });
             assert_eq!(*t, Outcome::Timeout, "{name}");
             let took = t0.elapsed();
@@ -727,14 +747,14 @@ fn a_map_closure_on_a_timed_out_upstream_does_not_run_on_or_block_the_timer() {
 }
 
 /// Regression test, fixed: a future spawned on a `ThreadPool` through the generic executor path
-/// (`spawn_lazy_on(&pool, ..)`, which `background! { on(pool) .. }` uses) does not know
+/// (`Builder::new().on(&pool).spawn(..).unwrap()`, which `background! { on(pool) .. }` uses) does not know
 /// its pool, so a continuation on its already-resolved value starts a new thread
 /// instead of running on the pool ("on a ThreadPool, none" in `Lazy::map`'s docs).
 #[test]
-fn map_of_a_resolved_future_spawned_with_spawn_lazy_on_a_pool_runs_on_the_pool() {
+fn map_of_a_resolved_future_spawned_on_a_pool_runs_on_the_pool() {
     within(LIMIT, || {
         let pool = ThreadPool::new(1);
-        let up = transparent_future::spawn_lazy_on(&pool, || 1);
+        let up = Builder::new().on(&pool).spawn(|| 1).unwrap();
         assert_eq!(*up, 1);
         let on = Lazy::map(up, |_| worker_name());
         assert!(

@@ -20,7 +20,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{Drops, Gate, Tracked, ms, panic_of, within};
-use transparent_future::{Deadline, Lazy, Outcome, ThreadPerTask, ThreadPool, background};
+use transparent_future::executor::ThreadPerTask;
+use transparent_future::{Deadline, Lazy, Outcome, ThreadPool, background};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -351,7 +352,7 @@ fn counted_pool() -> &'static ThreadPool {
 /// task no worker has started yet itself (work-helping), off the executor.
 fn settle<T>(x: &Lazy<T>) -> &Lazy<T> {
     let until = Instant::now() + Duration::from_secs(10);
-    while !Lazy::is_ready(x) && Instant::now() < until {
+    while !Lazy::is_done(x) && Instant::now() < until {
         thread::sleep(ms(1));
     }
     x
@@ -516,7 +517,7 @@ mod on_rayon {
     }
 
     background! {
-        on(transparent_future::RayonGlobal)
+        on(transparent_future::executor::RayonGlobal)
         fn on_rayon_global(arg: u32) -> (u32, bool) {
             (arg, rayon::current_thread_index().is_some())
         }

@@ -1,17 +1,17 @@
 //! Many futures at once: `Lazy::all`,
-//! `Lazy::all_with`, `first_ready`, `first_ready_deadline`, `first_ready_with` and
+//! `Lazy::all_with`, `first_done`, `first_done_deadline`, `first_done_timeout` and
 //! `as_completed`.
 //!
 //! * `all` keeps the inputs' order whatever order they finish in, fails at the first
 //!   panic with that panic's payload, and gives an empty `Vec` for no inputs;
 //!   `all_with` puts one deadline on the whole group and releases its readers there;
-//! * `first_ready` picks the future that finishes first; the deadline forms give up
+//! * `first_done` picks the future that finishes first; the deadline forms give up
 //!   near their deadline (not when the tasks end) and leave the futures usable;
 //! * `as_completed` yields `(index, future)` in completion order, a future with a
 //!   deadline at its deadline (as `Outcome::Timeout`);
 //! * no thread per future and no polling loop: 200 pending pool futures are waited for
 //!   without 200 threads and without the waiting thread using CPU; inside a one-worker
-//!   pool task `first_ready`/`as_completed` finish (work-helping);
+//!   pool task `first_done`/`as_completed` finish (work-helping);
 //! * every value passing through `all`/`as_completed` is dropped exactly once.
 //!
 //! Each works on thread-per-task, `ThreadPool` and rayon.
@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Drops, Gate, Starts, Tracked, executors, ms, panic_of, panic_text, within};
 use transparent_future::{
-    Deadline, Lazy, NoTimeout, Outcome, ThreadPool, as_completed, first_ready,
-    first_ready_deadline, first_ready_with,
+    Deadline, Lazy, NoTimeout, Outcome, ThreadPool, as_completed, first_done, first_done_deadline,
+    first_done_timeout,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -53,7 +53,7 @@ fn all_keeps_the_input_order_when_later_inputs_finish_first() {
             // Finish in the order 2, 1, 0.
             for g in gates.iter().rev() {
                 assert!(
-                    !Lazy::is_ready(&all),
+                    !Lazy::is_done(&all),
                     "{name}: resolved before the last input"
                 );
                 g.open();
@@ -128,12 +128,12 @@ fn all_fails_at_the_first_panic_with_its_payload() {
 #[test]
 fn all_of_no_inputs_is_an_empty_vec_at_once() {
     let all = Lazy::all(Vec::<Lazy<u32>>::new());
-    assert!(Lazy::is_ready(&all));
+    assert!(Lazy::is_done(&all));
     assert!(all.is_empty());
     let with = Lazy::all_with(Deadline::after(ms(1)), std::iter::empty::<Lazy<u32>>());
     assert_eq!(*with, Outcome::Ready(vec![]));
     // Inputs already resolved.
-    let all = Lazy::all([Lazy::ready(1), Lazy::ready(2)]);
+    let all = Lazy::all([Lazy::with_value(1), Lazy::with_value(2)]);
     assert_eq!(*all, [1, 2]);
 }
 
@@ -182,10 +182,10 @@ fn all_with_shares_one_deadline_and_releases_every_reader_at_it() {
     }
 }
 
-// ---------------------------------------------------------------- first_ready
+// ---------------------------------------------------------------- first_done
 
 #[test]
-fn first_ready_picks_the_fastest() {
+fn first_done_picks_the_fastest() {
     for exec in executors() {
         let name = exec.name();
         let e = exec.clone();
@@ -212,21 +212,21 @@ fn first_ready_picks_the_fastest() {
                     "slow too"
                 }),
             ];
-            // All running (none queued: see the `first_ready` bug below).
+            // All running (none queued: see the `first_done` bug below).
             starts.wait_for(3);
             let t0 = Instant::now();
-            let (i, winner) = first_ready(&futures);
+            let (i, winner) = first_done(&futures);
             assert_eq!((i, *winner), (1, "fast mirror"), "{name}");
             assert!(t0.elapsed() < ms(3000), "{name}");
             // The others are untouched and still pending.
-            assert!(!Lazy::is_ready(&futures[0]));
+            assert!(!Lazy::is_done(&futures[0]));
             gate.open();
             assert_eq!(*futures[0], "slow mirror");
 
             // One already there wins at once.
-            let ready = [e.spawn(|| thread::sleep(ms(2000))), Lazy::ready(())];
+            let ready = [e.spawn(|| thread::sleep(ms(2000))), Lazy::with_value(())];
             let t0 = Instant::now();
-            assert_eq!(first_ready(&ready).0, 1, "{name}");
+            assert_eq!(first_done(&ready).0, 1, "{name}");
             assert!(t0.elapsed() < ms(1000), "{name}");
 
             // A panicked winner: reading it panics, as any access would.
@@ -240,7 +240,7 @@ fn first_ready_picks_the_fastest() {
             ];
             starts.wait_for(1);
             assert!(
-                panic_of(|| first_ready(&futures)).contains("mirror down"),
+                panic_of(|| first_done(&futures)).contains("mirror down"),
                 "{name}"
             );
         });
@@ -248,17 +248,28 @@ fn first_ready_picks_the_fastest() {
 }
 
 #[test]
-fn first_ready_of_nothing_panics() {
+fn first_done_of_nothing_panics_in_every_form_without_waiting() {
     let none: [Lazy<u8>; 0] = [];
-    assert!(panic_of(|| first_ready(&none)).contains("no futures"));
     let t0 = Instant::now();
-    assert_eq!(first_ready_deadline(&none, Instant::now() + ms(50)), None);
-    assert!(t0.elapsed() >= ms(45));
-    assert_eq!(first_ready_with(&none, NoTimeout), None);
+    assert!(panic_of(|| first_done(&none)).contains("no futures"));
+    let deadline = panic_of(|| first_done_deadline(&none, Instant::now() + ms(500)));
+    assert!(
+        deadline.contains("first_done_deadline: no futures"),
+        "{deadline}"
+    );
+    let timeout = panic_of(|| first_done_timeout(&none, ms(500)));
+    assert!(
+        timeout.contains("first_done_timeout: no futures"),
+        "{timeout}"
+    );
+    assert!(
+        t0.elapsed() < ms(450),
+        "an empty slice is refused at once, not slept on"
+    );
 }
 
 #[test]
-fn first_ready_deadline_gives_up_at_the_deadline_and_the_futures_stay_usable() {
+fn first_done_deadline_gives_up_at_the_deadline_and_the_futures_stay_usable() {
     for exec in executors() {
         let name = exec.name();
         let e = exec.clone();
@@ -275,7 +286,7 @@ fn first_ready_deadline_gives_up_at_the_deadline_and_the_futures_stay_usable() {
                 })
                 .collect();
             let t0 = Instant::now();
-            assert_eq!(first_ready_deadline(&futures, t0 + ms(150)), None, "{name}");
+            assert_eq!(first_done_deadline(&futures, t0 + ms(150)), None, "{name}");
             let took = t0.elapsed();
             assert!(took >= ms(145), "{name}: gave up early ({took:?})");
             assert!(
@@ -283,10 +294,10 @@ fn first_ready_deadline_gives_up_at_the_deadline_and_the_futures_stay_usable() {
                 "{name}: not released at the deadline ({took:?})"
             );
             // Still pending, and usable: wait again, then read.
-            assert!(futures.iter().all(|f| !Lazy::is_ready(f)), "{name}");
-            assert_eq!(first_ready_with(&futures, Deadline::after(ms(50))), None);
+            assert!(futures.iter().all(|f| !Lazy::is_done(f)), "{name}");
+            assert_eq!(first_done_timeout(&futures, ms(50)), None);
             gate.open();
-            let got = first_ready_deadline(&futures, Instant::now() + Duration::from_secs(10));
+            let got = first_done_deadline(&futures, Instant::now() + Duration::from_secs(10));
             let (i, v) = got.expect("ready after the gate opened");
             assert_eq!(*v, i as u32, "{name}");
             assert_eq!(futures.iter().map(|f| **f).sum::<u32>(), 3, "{name}");
@@ -295,7 +306,7 @@ fn first_ready_deadline_gives_up_at_the_deadline_and_the_futures_stay_usable() {
 }
 
 #[test]
-fn first_ready_with_takes_a_policy() {
+fn first_done_timeout_gives_up_after_its_duration() {
     for exec in executors() {
         let name = exec.name();
         let e = exec.clone();
@@ -308,23 +319,19 @@ fn first_ready_with_takes_a_policy() {
                 5
             })];
             let t0 = Instant::now();
-            assert_eq!(
-                first_ready_with(&futures, Deadline::after(ms(100))),
-                None,
-                "{name}"
-            );
+            assert_eq!(first_done_timeout(&futures, ms(100)), None, "{name}");
             assert!(t0.elapsed() >= ms(95) && t0.elapsed() < ms(1500), "{name}");
-            assert_eq!(first_ready_with(&futures, ms(50)), None, "{name}"); // a Duration
+            assert_eq!(first_done_timeout(&futures, ms(50)), None, "{name}");
             let at = Instant::now() + ms(50);
-            assert_eq!(first_ready_with(&futures, Deadline::at(at)), None, "{name}");
+            assert_eq!(first_done_deadline(&futures, at), None, "{name}");
             gate.open();
             assert_eq!(
-                first_ready_with(&futures, NoTimeout),
+                first_done_timeout(&futures, Duration::MAX),
                 Some((0, &5)),
                 "{name}"
             );
-            let far = Deadline::after(Duration::from_secs(30));
-            assert_eq!(first_ready_with(&futures, far), Some((0, &5)), "{name}");
+            let far = Duration::from_secs(30);
+            assert_eq!(first_done_timeout(&futures, far), Some((0, &5)), "{name}");
         });
     }
 }
@@ -351,9 +358,9 @@ fn a_future_with_a_deadline_counts_as_ready_at_its_deadline() {
                     2
                 }),
             ];
-            starts.wait_for(1); // running, so that first_ready does not run it itself
+            starts.wait_for(1); // running, so that first_done does not run it itself
             let t0 = Instant::now();
-            let (i, outcome) = first_ready(&futures);
+            let (i, outcome) = first_done(&futures);
             let took = t0.elapsed();
             assert_eq!((i, outcome), (1, &Outcome::Timeout), "{name}");
             assert!(took >= ms(140) && took < ms(1500), "{name}: {took:?}");
@@ -392,7 +399,7 @@ fn as_completed_yields_in_completion_order() {
             for next in [2, 0, 3, 1] {
                 gates[next].open();
                 let (i, f) = it.next().expect("a future left");
-                assert!(Lazy::is_ready(&f), "{name}: yielded before it was done");
+                assert!(Lazy::is_done(&f), "{name}: yielded before it was done");
                 order.push((i, f.clone()));
             }
             assert!(it.next().is_none());
@@ -483,12 +490,12 @@ fn as_completed_yields_a_panicked_future_whose_reads_panic() {
 }
 
 #[test]
-fn first_ready_and_as_completed_inside_a_one_worker_pool_task_do_not_deadlock() {
+fn first_done_and_as_completed_inside_a_one_worker_pool_task_do_not_deadlock() {
     let pool = ThreadPool::new(1);
     let inner = pool.clone();
     let outer = pool.spawn_lazy(move || {
         let futures: Vec<Lazy<u32>> = (0..5).map(|i| inner.spawn_lazy(move || i * 10)).collect();
-        let (i, v) = first_ready(&futures);
+        let (i, v) = first_done(&futures);
         let first = (i, *v);
         let mut order: Vec<(usize, u32)> = as_completed(futures).map(|(i, f)| (i, *f)).collect();
         order.sort_unstable();
@@ -608,7 +615,7 @@ fn values_passing_through_all_and_as_completed_are_dropped_exactly_once() {
             gate.open();
             drops.expect(4);
 
-            // first_ready borrows: the values stay with their futures.
+            // first_done borrows: the values stay with their futures.
             let drops = Drops::new();
             let futures: Vec<_> = (0..3)
                 .map(|i| {
@@ -616,7 +623,7 @@ fn values_passing_through_all_and_as_completed_are_dropped_exactly_once() {
                     e.spawn(move || d.track(i))
                 })
                 .collect();
-            let _ = first_ready(&futures).1.value;
+            let _ = first_done(&futures).1.value;
             assert_eq!(drops.count(), 0, "{name}");
             drop(futures);
             drops.expect(3);
@@ -626,11 +633,11 @@ fn values_passing_through_all_and_as_completed_are_dropped_exactly_once() {
 
 // ---------------------------------------------------------------- found bugs
 
-/// Regression test, fixed: `first_ready` helps (runs an unstarted pool task on the calling thread) before
+/// Regression test, fixed: `first_done` helps (runs an unstarted pool task on the calling thread) before
 /// it waits, and returns the first future that is ready *after* that help, so a slow
 /// queued task it ran itself beats a fast one that finished long before.
 #[test]
-fn first_ready_returns_the_future_that_finished_first_even_when_it_helps() {
+fn first_done_returns_the_future_that_finished_first_even_when_it_helps() {
     within(LIMIT, || {
         let pool = ThreadPool::new(1);
         let fast = pool.spawn_lazy(|| {
@@ -644,21 +651,21 @@ fn first_ready_returns_the_future_that_finished_first_even_when_it_helps() {
         });
         let futures = [fast, slow];
         let t0 = Instant::now();
-        let (i, v) = first_ready(&futures);
+        let (i, v) = first_done(&futures);
         let took = t0.elapsed();
         assert_eq!(
             (i, *v),
             (0, "fast"),
-            "first_ready picked the slow future after {took:?}"
+            "first_done picked the slow future after {took:?}"
         );
         assert!(took < ms(1000), "{took:?}");
     });
 }
 
-/// Regression (same cause as above), fixed: the task `first_ready` runs itself can block it past another
+/// Regression (same cause as above), fixed: the task `first_done` runs itself can block it past another
 /// future's deadline: it is not released at that deadline.
 #[test]
-fn first_ready_is_released_at_a_deadline_while_another_task_is_queued() {
+fn first_done_is_released_at_a_deadline_while_another_task_is_queued() {
     within(LIMIT, || {
         let pool = ThreadPool::new(1);
         let gate = Gate::new();
@@ -672,14 +679,14 @@ fn first_ready_is_released_at_a_deadline_while_another_task_is_queued() {
         starts.wait_for(1); // the only worker is busy
         let futures = [
             pool.spawn_lazy_with(NoTimeout, move || {
-                g2.wait(); // queued; first_ready runs it itself and blocks here
+                g2.wait(); // queued; first_done runs it itself and blocks here
                 "queued"
             }),
             pool.spawn_lazy_with(Deadline::after(ms(150)), || "deadline"),
         ];
         let t0 = Instant::now();
         let (i, v) = within(ms(3000), move || {
-            let (i, v) = first_ready(&futures);
+            let (i, v) = first_done(&futures);
             (i, *v)
         });
         assert_eq!((i, v), (1, Outcome::Timeout), "after {:?}", t0.elapsed());
@@ -718,7 +725,7 @@ fn as_completed_yields_a_completed_future_without_waiting_for_a_queued_one() {
 /// Regression test, fixed: work-helping does not reach through `Lazy::all`: a pool task that reads
 /// `Lazy::all` of tasks it queued on the same one-worker pool waits forever (the
 /// combined future is not helpable, and the only worker is the one waiting). Reading
-/// the inputs themselves, or `first_ready`/`as_completed` over them, works.
+/// the inputs themselves, or `first_done`/`as_completed` over them, works.
 #[test]
 fn reading_lazy_all_inside_a_one_worker_pool_task_does_not_deadlock() {
     let pool = ThreadPool::new(1);

@@ -22,7 +22,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{Drops, Gate, executors, ms, panic_of, within};
-use transparent_future::{Deadline, Lazy, Outcome, SharedLazy, spawn_lazy, spawn_lazy_with};
+use transparent_future::{
+    Deadline, Lazy, Outcome, SharedLazy, WaitError, spawn_lazy, spawn_lazy_with,
+};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -47,9 +49,12 @@ fn clones_are_cheap_and_share_one_value_computed_once() {
             assert!(t0.elapsed() < ms(500), "{name}: clone waited");
             assert_eq!(SharedLazy::handles(&shared), 101, "{name}");
             assert!(clones.iter().all(|c| SharedLazy::ptr_eq(c, &shared)));
-            assert!(!SharedLazy::is_ready(&clones[7]));
-            assert_eq!(SharedLazy::try_get(&clones[7]), None);
-            assert_eq!(SharedLazy::wait_timeout(&clones[7], ms(20)), None);
+            assert!(!SharedLazy::is_done(&clones[7]));
+            assert_eq!(SharedLazy::get(&clones[7]), None);
+            assert_eq!(
+                SharedLazy::wait_timeout(&clones[7], ms(20)),
+                Err(WaitError::Timeout)
+            );
             assert_eq!(format!("{:?}", clones[3]), "SharedLazy(<pending>)");
 
             let readers: Vec<_> = clones
@@ -105,7 +110,7 @@ fn a_clone_is_transparent_like_a_lazy() {
         assert!(set.contains(&a));
         let mut map = HashMap::new();
         map.insert(a.clone(), "six");
-        assert_eq!(map.get(&Lazy::share(Lazy::ready(6))), Some(&"six"));
+        assert_eq!(map.get(&Lazy::share(Lazy::with_value(6))), Some(&"six"));
         let sorted: BTreeSet<SharedLazy<i32>> = [b.clone(), a.clone()].into_iter().collect();
         assert_eq!(sorted.into_iter().map(|s| *s).collect::<Vec<_>>(), [6, 7]);
 
@@ -266,14 +271,14 @@ fn the_value_lives_until_the_last_clone_and_is_dropped_once() {
 
 #[test]
 fn shared_from_a_ready_value_and_from_conversion() {
-    let a: SharedLazy<u8> = Lazy::ready(4).into();
-    assert!(SharedLazy::is_ready(&a));
-    assert_eq!(SharedLazy::try_get(&a), Some(&4));
+    let a: SharedLazy<u8> = Lazy::with_value(4).into();
+    assert!(SharedLazy::is_done(&a));
+    assert_eq!(SharedLazy::get(&a), Some(&4));
     assert_eq!(*a, 4);
     let b = SharedLazy::from(spawn_lazy(|| 5_u8));
     assert_eq!(
         SharedLazy::wait_deadline(&b, Instant::now() + Duration::from_secs(10)),
-        Some(&5)
+        Ok(&5)
     );
     assert_eq!(*SharedLazy::as_lazy(&b), 5);
     let t = Lazy::share(spawn_lazy_with(

@@ -17,9 +17,10 @@ use std::sync::{Arc, Barrier, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{label, panic_text, secs, thread_of, type_name_of, within};
+use crate::support::{label, panic_text, secs, thread_of, within};
+use transparent_future::debug::CycleLink;
 use transparent_future::{
-    Builder, CycleLink, Lazy, NoTimeout, Outcome, SharedLazy, WaitError, debug, spawn_lazy,
+    Builder, Lazy, NoTimeout, Outcome, SharedLazy, WaitError, debug, spawn_lazy,
 };
 
 type Slot<T> = Arc<OnceLock<SharedLazy<T>>>;
@@ -51,12 +52,12 @@ fn self_reader_through_deref(me: Slot<String>) -> impl FnOnce() -> String + Send
         );
         // The refusal did not poison or decide the future: it is still pending.
         assert!(
-            !SharedLazy::is_ready(own),
+            !SharedLazy::is_done(own),
             "a refused wait decided the future"
         );
-        assert!(SharedLazy::try_get(own).is_none());
+        assert!(SharedLazy::get(own).is_none());
         assert_eq!(
-            Lazy::try_wait_timeout(SharedLazy::as_lazy(own), Duration::from_millis(5)),
+            Lazy::wait_timeout(SharedLazy::as_lazy(own), Duration::from_millis(5)),
             Err(WaitError::Timeout),
             "a bounded wait on a refused future is an ordinary timeout"
         );
@@ -68,8 +69,8 @@ fn self_reader_through_deref(me: Slot<String>) -> impl FnOnce() -> String + Send
 fn a_task_reading_its_own_future_through_deref_panics_naming_the_cycle() {
     let me: Slot<String> = Arc::default();
     let task = self_reader_through_deref(Arc::clone(&me));
-    let name = type_name_of(&task);
-    let x = Lazy::share(Builder::new().name("t1".into()).spawn(task).unwrap());
+    let name = "t1"; // a named task is labelled by its name
+    let x = Lazy::share(Builder::new().name("t1").spawn(task).unwrap());
     me.set(x.clone()).ok().unwrap();
 
     let message = within(secs(20), move || (*x).clone());
@@ -87,7 +88,7 @@ struct SelfReport {
     links: Vec<CycleLink>,
     display: String,
     forever_timeout_refused: bool,
-    forever_wait_timeout_panic: String,
+    implicit_wait_panic: String,
 }
 
 fn self_reader_through_try_wait(me: Slot<SelfReport>) -> impl FnOnce() -> SelfReport + Send {
@@ -97,25 +98,24 @@ fn self_reader_through_try_wait(me: Slot<SelfReport>) -> impl FnOnce() -> SelfRe
             Err(WaitError::Deadlock(cycle)) => cycle,
             other => panic!("expected a deadlock, got {other:?}"),
         };
-        assert!(!Lazy::is_ready(own));
+        assert!(!Lazy::is_done(own));
         // A timeout too large to represent is a wait without a limit: refused too.
         let forever_timeout_refused = matches!(
-            Lazy::try_wait_timeout(own, Duration::MAX),
+            Lazy::wait_timeout(own, Duration::MAX),
             Err(WaitError::Deadlock(c)) if c == cycle
         );
-        let forever_wait_timeout_panic = panic_text(
-            catch_unwind(AssertUnwindSafe(|| {
-                Lazy::wait_timeout(own, Duration::MAX).is_some()
-            }))
-            .expect_err("wait_timeout(Duration::MAX) on itself must be refused")
-            .as_ref(),
+        // The implicit form of the same wait panics with the cycle's message.
+        let implicit_wait_panic = panic_text(
+            catch_unwind(AssertUnwindSafe(|| Lazy::wait(own).len))
+                .expect_err("an implicit wait on itself must be refused")
+                .as_ref(),
         );
         SelfReport {
             len: cycle.len(),
             links: cycle.links().to_vec(),
             display: WaitError::Deadlock(cycle.clone()).to_string(),
             forever_timeout_refused,
-            forever_wait_timeout_panic,
+            implicit_wait_panic,
         }
     }
 }
@@ -124,8 +124,8 @@ fn self_reader_through_try_wait(me: Slot<SelfReport>) -> impl FnOnce() -> SelfRe
 fn a_task_reading_its_own_future_through_try_wait_gets_a_cycle_of_one() {
     let me: Slot<SelfReport> = Arc::default();
     let task = self_reader_through_try_wait(Arc::clone(&me));
-    let name = type_name_of(&task);
-    let x = Lazy::share(Builder::new().name("t1-try".into()).spawn(task).unwrap());
+    let name = "t1-try";
+    let x = Lazy::share(Builder::new().name("t1-try").spawn(task).unwrap());
     me.set(x.clone()).ok().unwrap();
 
     let report = within(secs(20), move || (*x).clone());
@@ -136,7 +136,7 @@ fn a_task_reading_its_own_future_through_try_wait_gets_a_cycle_of_one() {
     let expected = format!("deadlock: task {name:?} on thread \"t1-try\" waits on task {name:?}");
     assert_eq!(report.display, expected);
     assert!(report.forever_timeout_refused);
-    assert_eq!(report.forever_wait_timeout_panic, expected);
+    assert_eq!(report.implicit_wait_panic, expected);
 }
 
 // ---------------------------------------------------------------------------------
@@ -160,7 +160,10 @@ fn task_a(
             Ok(v) => v + 100,
             Err(p) => {
                 // Still pending and usable after the refusal: a bounded wait times out.
-                assert_eq!(SharedLazy::wait_timeout(b, Duration::from_millis(5)), None);
+                assert_eq!(
+                    SharedLazy::wait_timeout(b, Duration::from_millis(5)),
+                    Err(WaitError::Timeout)
+                );
                 refused.send(('a', panic_text(p.as_ref()))).unwrap();
                 1
             }
@@ -180,7 +183,10 @@ fn task_b(
         match catch_unwind(AssertUnwindSafe(|| **a)) {
             Ok(v) => v + 200,
             Err(p) => {
-                assert_eq!(SharedLazy::wait_timeout(a, Duration::from_millis(5)), None);
+                assert_eq!(
+                    SharedLazy::wait_timeout(a, Duration::from_millis(5)),
+                    Err(WaitError::Timeout)
+                );
                 refused.send(('b', panic_text(p.as_ref()))).unwrap();
                 2
             }
@@ -202,11 +208,11 @@ fn two_tasks_reading_each_other_the_one_closing_the_cycle_is_refused() {
             Box::new(move || wait_go_b.recv().unwrap()),
             refused_tx,
         );
-        let (name_a, name_b) = (type_name_of(&a), type_name_of(&b));
+        let (name_a, name_b) = ("a", "b"); // the names given to the builder label the tasks
         assert_ne!(name_a, name_b);
 
-        let fa = Lazy::share(Builder::new().name("a".into()).spawn(a).unwrap());
-        let fb = Lazy::share(Builder::new().name("b".into()).spawn(b).unwrap());
+        let fa = Lazy::share(Builder::new().name("a").spawn(a).unwrap());
+        let fb = Lazy::share(Builder::new().name("b").spawn(b).unwrap());
         slot_a.set(fa.clone()).ok().unwrap();
         slot_b.set(fb.clone()).ok().unwrap();
         // (By thread name: the racing test below blocks on futures of the same types.)
@@ -257,8 +263,8 @@ fn two_tasks_racing_to_read_each_other_exactly_one_is_refused_every_time() {
                 }),
                 refused_tx,
             );
-            let fa = Lazy::share(Builder::new().name("race-a".into()).spawn(a).unwrap());
-            let fb = Lazy::share(Builder::new().name("race-b".into()).spawn(b).unwrap());
+            let fa = Lazy::share(Builder::new().name("race-a").spawn(a).unwrap());
+            let fb = Lazy::share(Builder::new().name("race-b").spawn(b).unwrap());
             slot_a.set(fa.clone()).ok().unwrap();
             slot_b.set(fb.clone()).ok().unwrap();
 
@@ -317,7 +323,7 @@ fn ring(prefix: &'static str, n: usize, ordered: bool) -> (Vec<u32>, Vec<Seen>) 
                 let (seen, value) = match Lazy::try_wait(next) {
                     Ok(v) => (Seen::Value(*v), *v + 1),
                     Err(WaitError::Deadlock(cycle)) => {
-                        assert!(!Lazy::is_ready(next));
+                        assert!(!Lazy::is_done(next));
                         (Seen::Refused(cycle.links().to_vec(), cycle.to_string()), 0)
                     }
                     Err(other) => panic!("unexpected {other:?}"),
@@ -466,7 +472,7 @@ fn map_cycle(
         gate_b.recv().unwrap();
         inner_b()
     };
-    let (name_a, name_b) = (type_name_of(&a), type_name_of(&b));
+    let (name_a, name_b) = (format!("{p}-a"), format!("{p}-b"));
     let fa = Lazy::share(Builder::new().name(format!("{p}-a")).spawn(a).unwrap());
     let fb = Builder::new().name(format!("{p}-b")).spawn(b).unwrap();
     let mapped = Lazy::share(Lazy::map(fb, |v| v * 2));
@@ -541,7 +547,7 @@ fn a_cycle_through_then_and_the_future_it_returned_is_refused() {
         let st = Arc::clone(&slot_then);
         // A (thread "then-a") waits on then(B, |_| C) once C is blocked on A.
         let fa = Builder::new()
-            .name("then-a".into())
+            .name("then-a")
             .spawn(move || {
                 gate_a.recv().unwrap();
                 match Lazy::try_wait(SharedLazy::as_lazy(st.wait())) {
@@ -558,7 +564,7 @@ fn a_cycle_through_then_and_the_future_it_returned_is_refused() {
         let sa = Arc::clone(&slot_a);
         let then = Lazy::then(spawn_lazy(|| 1u32), move |v| {
             Builder::new()
-                .name("then-c".into())
+                .name("then-c")
                 .spawn(move || **sa.wait() + v)
                 .unwrap()
         });
@@ -591,7 +597,7 @@ fn a_cycle_through_all_is_refused() {
         let s_all = Arc::clone(&slot_all);
         let (go_a, gate_a) = mpsc::channel::<()>();
         let fa = Builder::new()
-            .name("all-a".into())
+            .name("all-a")
             .spawn(move || {
                 gate_a.recv().unwrap();
                 match Lazy::try_wait(SharedLazy::as_lazy(s_all.wait())) {
@@ -608,7 +614,7 @@ fn a_cycle_through_all_is_refused() {
         slot_a.set(fa.clone()).ok().unwrap();
         let sa = Arc::clone(&slot_a);
         let reads_a = Builder::new()
-            .name("all-c".into())
+            .name("all-c")
             .spawn(move || **sa.wait() + 1)
             .unwrap();
         let all = Lazy::share(Lazy::all([spawn_lazy(|| 100u32), reads_a]));
@@ -667,13 +673,14 @@ fn a_future_without_deadline_spawned_with_a_policy_is_checked_too() {
     let me: Slot<Outcome<usize>> = Arc::default();
     let m = Arc::clone(&me);
     let x = Builder::new()
-        .name("policy-self".into())
-        .spawn_with(NoTimeout, move || {
-            match Lazy::try_wait(SharedLazy::as_lazy(m.wait())) {
+        .name("policy-self")
+        .timeout(NoTimeout)
+        .spawn(
+            move || match Lazy::try_wait(SharedLazy::as_lazy(m.wait())) {
                 Err(WaitError::Deadlock(c)) => c.len(),
                 other => panic!("expected a deadlock, got {other:?}"),
-            }
-        })
+            },
+        )
         .unwrap();
     let x = Lazy::share(x);
     me.set(x.clone()).ok().unwrap();
@@ -701,7 +708,7 @@ fn a_cycle_through_then_ready_is_detected() {
         let sr = Arc::clone(&slot_r);
         let tx_a = tx.clone();
         let a = Builder::new()
-            .name("tr-a".into())
+            .name("tr-a")
             .spawn(move || {
                 let r = Lazy::try_wait(SharedLazy::as_lazy(sr.wait())).copied();
                 tx_a.send(("a", r.is_err())).unwrap();
@@ -711,8 +718,9 @@ fn a_cycle_through_then_ready_is_detected() {
         let a = Lazy::share(a);
         slot_a.set(a.clone()).ok().unwrap();
         let b = Builder::new()
-            .name("tr-b".into())
-            .spawn_with(NoTimeout, || {
+            .name("tr-b")
+            .timeout(NoTimeout)
+            .spawn(|| {
                 thread::sleep(Duration::from_millis(100));
                 1u32
             })
@@ -722,7 +730,7 @@ fn a_cycle_through_then_ready_is_detected() {
             // Runs on "tr-b" once B returned: waits on A, which waits on this future.
             let refused = Lazy::try_wait(SharedLazy::as_lazy(sa.wait())).is_err();
             tx.send(("f", refused)).unwrap();
-            Lazy::ready(v)
+            Lazy::with_value(v)
         });
         slot_r.set(Lazy::share(r)).ok().unwrap();
         let first = rx

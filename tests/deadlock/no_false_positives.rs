@@ -67,7 +67,7 @@ fn a_chain_of_twenty_threads_each_waiting_on_the_next_is_not_a_deadlock() {
     let (value, chain_len) = within(secs(30), || {
         let (go, gate) = mpsc::channel::<()>();
         let mut next = Builder::new()
-            .name("chain-19".into())
+            .name("chain-19")
             .spawn(move || {
                 gate.recv().unwrap();
                 0u32
@@ -156,7 +156,7 @@ fn sixteen_threads_reading_one_future_are_not_a_deadlock() {
         let (go, gate) = mpsc::channel::<()>();
         let x = Lazy::share(
             Builder::new()
-                .name("many-src".into())
+                .name("many-src")
                 .spawn(move || {
                     gate.recv().unwrap();
                     String::from("shared")
@@ -195,7 +195,7 @@ fn readers_that_time_out_and_leave_leave_no_trace_and_cause_no_refusal() {
         let (go, gate) = mpsc::channel::<()>();
         // A cycle-free chain of five tasks, the last one gated.
         let mut next = Builder::new()
-            .name("leave-task-4".into())
+            .name("leave-task-4")
             .spawn(move || {
                 gate.recv().unwrap();
                 1u64
@@ -219,9 +219,11 @@ fn readers_that_time_out_and_leave_leave_no_trace_and_cause_no_refusal() {
                         loop {
                             attempts.fetch_add(1, SeqCst);
                             let got = if i % 2 == 0 {
-                                SharedLazy::wait_timeout(&head, Duration::from_millis(1)).copied()
+                                SharedLazy::wait_timeout(&head, Duration::from_millis(1))
+                                    .ok()
+                                    .copied()
                             } else {
-                                match Lazy::try_wait_timeout(
+                                match Lazy::wait_timeout(
                                     SharedLazy::as_lazy(&head),
                                     Duration::from_millis(1),
                                 ) {
@@ -416,7 +418,7 @@ fn a_cycle_through_a_future_with_a_deadline_is_not_a_deadlock() {
         let m_slot: Slot<bool> = Arc::default();
         let ms = Arc::clone(&m_slot);
         let z = Builder::new()
-            .name("fp-z".into())
+            .name("fp-z")
             .spawn(move || {
                 let m = SharedLazy::as_lazy(ms.wait());
                 thread::sleep(Duration::from_millis(50)); // fp-b blocks on Z first
@@ -428,8 +430,9 @@ fn a_cycle_through_a_future_with_a_deadline_is_not_a_deadlock() {
         let (b_tx, b_rx) = mpsc::channel();
         let zs = Arc::clone(&z_slot);
         let b = Builder::new()
-            .name("fp-b".into())
-            .spawn_with(Deadline::after(Duration::from_millis(300)), move || {
+            .name("fp-b")
+            .timeout(Deadline::after(Duration::from_millis(300)))
+            .spawn(move || {
                 let saw = Lazy::try_wait(SharedLazy::as_lazy(zs.wait()))
                     .map(|r| r.is_ok())
                     .map_err(|e| e.to_string());

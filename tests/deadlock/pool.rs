@@ -244,7 +244,7 @@ fn a_cycle_across_a_pool_worker_and_a_named_thread_is_detected() {
         started.recv().unwrap();
         let sp = Arc::clone(&slot_p);
         let t = transparent_future::Builder::new()
-            .name("cross-t".into())
+            .name("cross-t")
             .spawn(move || must_wait(SharedLazy::as_lazy(sp.wait())) + 2)
             .unwrap();
         let t = Lazy::share(t);

@@ -120,7 +120,7 @@ fn future_with_future() {
     assert!(lz(String::from("x")) == lz(String::from("x")));
     assert!(lz(String::from("a")) < lz(String::from("b")));
     assert_eq!(lz(1_u64).cmp(&lz(2_u64)), Ordering::Less);
-    assert_eq!(lz(5_i128).cmp(&Lazy::ready(5_i128)), Ordering::Equal);
+    assert_eq!(lz(5_i128).cmp(&Lazy::with_value(5_i128)), Ordering::Equal);
     assert_eq!(lz(7).max(lz(9)), 9);
 }
 
@@ -135,7 +135,7 @@ fn sorting_futures() {
             })
         })
         .collect();
-    v.push(Lazy::ready(1));
+    v.push(Lazy::with_value(1));
     v.sort();
     let sorted: Vec<i32> = v.iter().map(|x| **x).collect();
     assert_eq!(sorted, [-2, 0, 1, 3, 5, 9]);
@@ -156,8 +156,8 @@ fn sorting_futures() {
 fn hashing_futures() {
     let set: HashSet<Lazy<u32>> = [1, 2, 2, 3, 1].into_iter().map(lz).collect();
     assert_eq!(set.len(), 3);
-    assert!(set.contains(&Lazy::ready(2)));
-    assert!(!set.contains(&Lazy::ready(4)));
+    assert!(set.contains(&Lazy::with_value(2)));
+    assert!(!set.contains(&Lazy::with_value(4)));
     assert_eq!(hash_of(&lz(5_u32)), hash_of(&5_u32));
 
     let words: HashSet<Lazy<String>> = ["a", "b", "a"]
@@ -165,14 +165,14 @@ fn hashing_futures() {
         .map(|w| lz(w.to_string()))
         .collect();
     assert_eq!(words.len(), 2);
-    assert!(words.contains(&Lazy::ready(String::from("b"))));
+    assert!(words.contains(&Lazy::with_value(String::from("b"))));
     assert_eq!(hash_of(&lz(String::from("k"))), hash_of(&String::from("k")));
 
     let mut counts: HashMap<Lazy<String>, u32> = HashMap::new();
     for w in ["x", "y", "x"] {
         *counts.entry(lz(w.to_string())).or_default() += 1;
     }
-    assert_eq!(counts[&Lazy::ready(String::from("x"))], 2);
+    assert_eq!(counts[&Lazy::with_value(String::from("x"))], 2);
 }
 
 #[test]
@@ -190,7 +190,7 @@ fn a_user_type_with_impl_reverse_ops() {
     assert_eq!(Money(1) + lz(Money(2)), Money(3));
     assert_eq!(lz(Money(1)) + Money(2), Money(3));
 
-    let mut purse = vec![lz(Money(3)), Lazy::ready(Money(1)), lz(Money(2))];
+    let mut purse = vec![lz(Money(3)), Lazy::with_value(Money(1)), lz(Money(2))];
     purse.sort();
     assert_eq!(purse, [Money(1), Money(2), Money(3)]);
     let set: HashSet<Lazy<Money>> = [lz(Money(1)), lz(Money(1))].into_iter().collect();

@@ -1,7 +1,7 @@
 //! Making futures and looking at them without blocking.
 //!
-//! `Lazy::ready(v)`, `From<T>` and `Default` give resolved futures; `try_spawn_lazy`
-//! returns `Ok`; `Lazy::is_ready` and `Lazy::try_get` never block: `false` / `None`
+//! `Lazy::with_value(v)`, `From<T>` and `Default` give resolved futures;
+//! `Builder::new().spawn` returns `Ok`; `Lazy::is_done` and `Lazy::get` never block: `false` / `None`
 //! while the task runs, `true` / `Some` once it has returned.
 
 use std::sync::mpsc;
@@ -9,24 +9,24 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::settled;
-use transparent_future::{Lazy, spawn_lazy, try_spawn_lazy};
+use transparent_future::{Builder, Lazy, spawn_lazy};
 
 #[test]
 fn ready_from_and_default_are_resolved_at_once() {
-    let x = Lazy::ready(5);
-    assert!(Lazy::is_ready(&x));
-    assert_eq!(Lazy::try_get(&x), Some(&5));
+    let x = Lazy::with_value(5);
+    assert!(Lazy::is_done(&x));
+    assert_eq!(Lazy::get(&x), Some(&5));
     assert_eq!(*x, 5);
     assert_eq!(Lazy::join(x).unwrap(), 5);
 
     let y: Lazy<u8> = 4.into();
-    assert!(Lazy::is_ready(&y));
+    assert!(Lazy::is_done(&y));
     assert_eq!(*y, 4);
     let z = Lazy::from(String::from("z"));
     assert_eq!(Lazy::into_inner(z), "z");
 
     let d: Lazy<String> = Lazy::default();
-    assert!(Lazy::is_ready(&d));
+    assert!(Lazy::is_done(&d));
     assert!(d.is_empty());
     let n: Lazy<i64> = Default::default();
     assert_eq!(*n, 0);
@@ -35,43 +35,46 @@ fn ready_from_and_default_are_resolved_at_once() {
 }
 
 #[test]
-fn is_ready_and_try_get_never_block_and_follow_the_task() {
+fn is_done_and_get_never_block_and_follow_the_task() {
     let (go, wait_for_go) = mpsc::channel::<()>();
     let x = spawn_lazy(move || {
         wait_for_go.recv().unwrap();
         7
     });
     let t0 = Instant::now();
-    assert!(!Lazy::is_ready(&x));
-    assert_eq!(Lazy::try_get(&x), None);
-    assert_eq!(Lazy::try_get(&x), None);
+    assert!(!Lazy::is_done(&x));
+    assert_eq!(Lazy::get(&x), None);
+    assert_eq!(Lazy::get(&x), None);
     assert!(t0.elapsed() < Duration::from_millis(500), "they blocked");
     go.send(()).unwrap();
     settled(&x);
-    assert_eq!(Lazy::try_get(&x), Some(&7));
-    assert!(Lazy::is_ready(&x));
+    assert_eq!(Lazy::get(&x), Some(&7));
+    assert!(Lazy::is_done(&x));
     assert_eq!(*x, 7);
-    assert_eq!(Lazy::try_get(&x), Some(&7));
+    assert_eq!(Lazy::get(&x), Some(&7));
 }
 
 #[test]
-fn try_get_after_a_read_returns_the_cached_value() {
+fn get_after_a_read_returns_the_cached_value() {
     let x = spawn_lazy(|| vec![1, 2]);
     let first: *const Vec<i32> = &*x;
-    let got = Lazy::try_get(&x).expect("a read value is not there");
+    let got = Lazy::get(&x).expect("a read value is not there");
     assert!(std::ptr::eq(first, got));
-    assert!(Lazy::is_ready(&x));
+    assert!(Lazy::is_done(&x));
 }
 
 #[test]
-fn try_spawn_lazy_returns_ok() {
-    let x = try_spawn_lazy(|| 6 * 7).expect("the OS refused a thread");
+fn the_builder_spawn_returns_ok() {
+    let x = Builder::new()
+        .spawn(|| 6 * 7)
+        .expect("the OS refused a thread");
     assert_eq!(*x, 42);
-    let s = try_spawn_lazy(|| {
-        thread::sleep(Duration::from_millis(50));
-        String::from("ok")
-    })
-    .unwrap();
+    let s = Builder::new()
+        .spawn(|| {
+            thread::sleep(Duration::from_millis(50));
+            String::from("ok")
+        })
+        .unwrap();
     assert_eq!(*s, "ok");
 }
 

@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::ms;
-use transparent_future::{Deadline, Lazy, Outcome, spawn_lazy, spawn_lazy_with};
+use transparent_future::{Deadline, Lazy, Outcome, WaitError, spawn_lazy, spawn_lazy_with};
 
 #[test]
 fn deadline_after_duration_max_waits_forever_without_panic() {
@@ -44,7 +44,7 @@ fn a_huge_but_representable_deadline_waits_for_the_task() {
         thread::sleep(ms(100));
         3
     });
-    assert_eq!(Lazy::wait_timeout(&x, ms(10)), None);
+    assert_eq!(Lazy::wait_timeout(&x, ms(10)), Err(WaitError::Timeout));
     assert_eq!(*x, Outcome::Ready(3));
     // A bounded wait far too long for the condition variable's timer.
     let y = spawn_lazy(|| {
@@ -53,7 +53,7 @@ fn a_huge_but_representable_deadline_waits_for_the_task() {
     });
     assert_eq!(
         Lazy::wait_timeout(&y, Duration::from_secs(u64::MAX / 4)),
-        Some(&4)
+        Ok(&4)
     );
     let z = spawn_lazy_with(Deadline::after(Duration::from_secs(u64::MAX / 4)), || 5);
     assert_eq!(*z, Outcome::Ready(5));
@@ -127,9 +127,9 @@ fn wait_timeout_duration_max_waits_forever_without_panic() {
         thread::sleep(ms(150));
         8
     });
-    assert_eq!(Lazy::wait_timeout(&x, Duration::MAX), Some(&8));
+    assert_eq!(Lazy::wait_timeout(&x, Duration::MAX), Ok(&8));
     let y = spawn_lazy(|| 9);
-    assert_eq!(Lazy::wait_timeout(&y, Duration::MAX), Some(&9));
+    assert_eq!(Lazy::wait_timeout(&y, Duration::MAX), Ok(&9));
 }
 
 #[test]
@@ -140,24 +140,27 @@ fn wait_timeout_gives_up_one_wait_and_the_future_stays_pending() {
         String::from("done")
     });
     let t0 = Instant::now();
-    assert_eq!(Lazy::wait_timeout(&x, ms(100)), None);
+    assert_eq!(Lazy::wait_timeout(&x, ms(100)), Err(WaitError::Timeout));
     let waited = t0.elapsed();
     assert!(waited >= ms(100), "gave up after {waited:?}");
     assert!(waited < ms(1000), "gave up only after {waited:?}");
     // Still pending, and it can be waited on again.
-    assert!(!Lazy::is_ready(&x));
-    assert_eq!(Lazy::try_get(&x), None);
-    assert_eq!(Lazy::wait_timeout(&x, ms(30)), None);
-    assert_eq!(Lazy::wait_timeout(&x, Duration::ZERO), None);
+    assert!(!Lazy::is_done(&x));
+    assert_eq!(Lazy::get(&x), None);
+    assert_eq!(Lazy::wait_timeout(&x, ms(30)), Err(WaitError::Timeout));
+    assert_eq!(
+        Lazy::wait_timeout(&x, Duration::ZERO),
+        Err(WaitError::Timeout)
+    );
     go.send(()).unwrap();
     assert_eq!(
         Lazy::wait_timeout(&x, Duration::from_secs(10)).map(String::as_str),
-        Some("done")
+        Ok("done")
     );
     assert_eq!(*x, "done");
     assert_eq!(
         Lazy::wait_timeout(&x, Duration::ZERO).map(String::as_str),
-        Some("done")
+        Ok("done")
     );
 }
 
@@ -169,17 +172,20 @@ fn wait_deadline_gives_up_one_wait_and_the_future_stays_pending() {
         5
     });
     let past = Instant::now();
-    assert_eq!(Lazy::wait_deadline(&x, past), None);
+    assert_eq!(Lazy::wait_deadline(&x, past), Err(WaitError::Timeout));
     let t0 = Instant::now();
-    assert_eq!(Lazy::wait_deadline(&x, t0 + ms(80)), None);
+    assert_eq!(
+        Lazy::wait_deadline(&x, t0 + ms(80)),
+        Err(WaitError::Timeout)
+    );
     assert!(Instant::now() >= t0 + ms(80));
     go.send(()).unwrap();
     assert_eq!(
         Lazy::wait_deadline(&x, Instant::now() + Duration::from_secs(10)),
-        Some(&5)
+        Ok(&5)
     );
     // Resolved: even a past deadline returns the value now.
-    assert_eq!(Lazy::wait_deadline(&x, past), Some(&5));
+    assert_eq!(Lazy::wait_deadline(&x, past), Ok(&5));
 }
 
 #[test]
@@ -191,7 +197,7 @@ fn a_bounded_wait_on_a_future_with_a_deadline_returns_the_timeout_at_the_deadlin
     });
     assert_eq!(
         Lazy::wait_timeout(&x, Duration::from_secs(10)),
-        Some(&Outcome::Timeout)
+        Ok(&Outcome::Timeout)
     );
     assert!(t0.elapsed() < ms(600), "released after {:?}", t0.elapsed());
 }
@@ -202,15 +208,15 @@ fn a_bounded_wait_shorter_than_the_deadline_leaves_the_outcome_open() {
         thread::sleep(ms(200));
         4
     });
-    assert_eq!(Lazy::wait_timeout(&x, ms(20)), None);
+    assert_eq!(Lazy::wait_timeout(&x, ms(20)), Err(WaitError::Timeout));
     // Giving up a wait did not decide a timeout: the task is on time.
     assert_eq!(*x, Outcome::Ready(4));
 }
 
 #[test]
 fn bounded_waits_on_a_ready_future_return_at_once() {
-    let x = Lazy::ready(1);
-    assert_eq!(Lazy::wait_timeout(&x, Duration::ZERO), Some(&1));
-    assert_eq!(Lazy::wait_deadline(&x, Instant::now()), Some(&1));
-    assert_eq!(Lazy::wait_timeout(&x, Duration::MAX), Some(&1));
+    let x = Lazy::with_value(1);
+    assert_eq!(Lazy::wait_timeout(&x, Duration::ZERO), Ok(&1));
+    assert_eq!(Lazy::wait_deadline(&x, Instant::now()), Ok(&1));
+    assert_eq!(Lazy::wait_timeout(&x, Duration::MAX), Ok(&1));
 }

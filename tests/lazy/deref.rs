@@ -132,7 +132,7 @@ fn borrow_borrows_the_value() {
     }
     let items = [
         spawn_lazy(|| String::from("ab")),
-        Lazy::ready(String::from("c")),
+        Lazy::with_value(String::from("c")),
     ];
     assert_eq!(count(&items), 3);
     let x = spawn_lazy(|| 9_i32);

@@ -304,7 +304,7 @@ fn ready_outcomes_and_mutated_values_are_dropped_once() {
     counter.expect_eventually(2);
 
     let counter = Counter::new();
-    drop(Lazy::ready(Tracked::new(&counter, 1)));
+    drop(Lazy::with_value(Tracked::new(&counter, 1)));
     drop(Lazy::from(Tracked::new(&counter, 2)));
     assert_eq!(counter.drops(), 2);
 }

@@ -34,8 +34,11 @@ fn debug_shows_the_value_once_the_task_is_done_even_before_a_read() {
     let x = spawn_lazy(|| String::from("hi"));
     settled(&x);
     assert_eq!(format!("{x:?}"), "Lazy(\"hi\")");
-    assert_eq!(format!("{:?}", Lazy::ready(5)), "Lazy(5)");
-    assert_eq!(format!("{:?}", Lazy::ready(vec![1, 2])), "Lazy([1, 2])");
+    assert_eq!(format!("{:?}", Lazy::with_value(5)), "Lazy(5)");
+    assert_eq!(
+        format!("{:?}", Lazy::with_value(vec![1, 2])),
+        "Lazy([1, 2])"
+    );
 }
 
 #[test]
@@ -70,7 +73,7 @@ fn debug_of_futures_with_a_deadline() {
 
 #[test]
 fn alternate_debug_works() {
-    let x = Lazy::ready((1, "a"));
+    let x = Lazy::with_value((1, "a"));
     assert_eq!(
         format!("{x:#?}"),
         "Lazy(\n    (\n        1,\n        \"a\",\n    ),\n)"

@@ -3,7 +3,7 @@
 //! Everything the task did before returning happens-before the return of any access
 //! that observes its result: a reader that sees the value also sees the task's other
 //! writes, here a `Vec` it filled and a `Relaxed` store to a shared atomic, through
-//! `Deref`, `Lazy::wait`, `Lazy::try_get` and `Lazy::join`. Looped many times.
+//! `Deref`, `Lazy::wait`, `Lazy::get` and `Lazy::join`. Looped many times.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -44,7 +44,7 @@ fn readers_that_see_the_value_see_the_tasks_relaxed_store() {
             // A reader that spins on the non-blocking path.
             s.spawn(|| {
                 loop {
-                    if let Some(v) = Lazy::try_get(&x) {
+                    if let Some(v) = Lazy::get(&x) {
                         check(v, round);
                         assert_eq!(flag.load(Relaxed), round + 1, "round {round}: stale flag");
                         break;

@@ -1,7 +1,7 @@
 //! Panicking tasks.
 //!
 //! If the task panics, every access that would return the value (Deref, DerefMut,
-//! Display, operators, comparisons, `Lazy::wait`, `Lazy::into_inner`, `Lazy::try_get`)
+//! Display, operators, comparisons, `Lazy::wait`, `Lazy::into_inner`, `Lazy::get`)
 //! panics in the reader with a message that contains the task's panic message; a second
 //! reader panics too and never hangs. `Lazy::join` returns the original payload. Tasks
 //! with a timeout policy behave the same way when they panic before the deadline.
@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{ms, settled};
-use transparent_future::{Deadline, Lazy, Outcome, spawn_lazy, spawn_lazy_with};
+use transparent_future::{Deadline, Lazy, Outcome, WaitError, spawn_lazy, spawn_lazy_with};
 
 /// The message of a reader's panic: the payload must be a `String`.
 fn message(payload: Box<dyn Any + Send>) -> String {
@@ -87,21 +87,31 @@ fn operators_and_comparisons_panic() {
 }
 
 #[test]
-fn wait_into_inner_and_try_get_panic() {
+fn wait_into_inner_and_get_panic_while_bounded_waits_return_the_panic() {
     let x = boom_i32();
     assert_panics_with("boom", || *Lazy::wait(&x));
     assert_panics_with("boom", || Lazy::into_inner(boom_i32()));
     let y = boom_i32();
     settled(&y);
-    assert_panics_with("boom", || Lazy::try_get(&y).copied());
-    assert_panics_with("boom", || Lazy::try_get(&y).copied());
+    assert_panics_with("boom", || Lazy::get(&y).copied());
+    assert_panics_with("boom", || Lazy::get(&y).copied());
     let z = boom_i32();
-    assert_panics_with("boom", || {
-        Lazy::wait_timeout(&z, Duration::from_secs(10)).copied()
-    });
-    assert_panics_with("boom", || {
-        Lazy::wait_deadline(&z, Instant::now() + Duration::from_secs(10)).copied()
-    });
+    for _ in 0..2 {
+        // Checked waits return the panic, the same one each time, payload included.
+        match Lazy::wait_timeout(&z, Duration::from_secs(10)) {
+            Err(WaitError::Panicked(p)) => {
+                assert_eq!(p.message(), "boom");
+                assert!(p.to_string().contains("boom"), "{p}");
+            }
+            other => panic!("expected the task's panic, got {other:?}"),
+        }
+        match Lazy::wait_deadline(&z, Instant::now() + Duration::from_secs(10)) {
+            Err(WaitError::Panicked(p)) => assert_eq!(p.message(), "boom"),
+            other => panic!("expected the task's panic, got {other:?}"),
+        }
+    }
+    // The implicit access still panics with the task's message.
+    assert_panics_with("boom", || *z);
 }
 
 #[test]
@@ -189,7 +199,7 @@ fn a_task_with_a_deadline_that_panics_in_time_panics_in_the_readers() {
     assert_panics_with("boom", || Lazy::into_inner(spawn()));
     let y = spawn();
     settled(&y);
-    assert_panics_with("boom", || Lazy::try_get(&y).cloned());
+    assert_panics_with("boom", || Lazy::get(&y).cloned());
     let payload = Lazy::join(spawn()).unwrap_err();
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
     assert!(
@@ -225,5 +235,5 @@ fn a_task_that_panics_after_its_deadline_is_a_timeout_with_a_late_panic() {
 fn a_panicked_future_is_ready_in_the_sense_of_never_blocking() {
     let x = boom_i32();
     settled(&x);
-    assert!(Lazy::is_ready(&x));
+    assert!(Lazy::is_done(&x));
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{ms, wait_for_late};
 use transparent_future::{
-    Deadline, Lazy, NoTimeout, Outcome, TimeoutPolicy, spawn_lazy_with, try_spawn_lazy_with,
+    Builder, Deadline, Lazy, NoTimeout, Outcome, TimeoutPolicy, spawn_lazy_with,
 };
 
 #[test]
@@ -188,24 +188,24 @@ fn take_late_is_none_for_a_ready_outcome() {
     assert_eq!(*x, Outcome::Ready(1));
     thread::sleep(ms(50));
     assert!(Lazy::take_late(&x).is_none());
-    let r: Lazy<Outcome<i32>> = Lazy::ready(Outcome::Timeout);
+    let r: Lazy<Outcome<i32>> = Lazy::with_value(Outcome::Timeout);
     assert!(Lazy::take_late(&r).is_none());
 }
 
 #[test]
-fn is_ready_and_try_get_see_the_deadline_pass_without_a_blocking_read() {
+fn is_done_and_get_see_the_deadline_pass_without_a_blocking_read() {
     let x = spawn_lazy_with(Deadline::after(ms(100)), || {
         thread::sleep(ms(800));
         1
     });
-    assert!(!Lazy::is_ready(&x));
-    assert_eq!(Lazy::try_get(&x), None);
+    assert!(!Lazy::is_done(&x));
+    assert_eq!(Lazy::get(&x), None);
     thread::sleep(ms(250));
     assert!(
-        Lazy::is_ready(&x),
+        Lazy::is_done(&x),
         "the deadline passed but is_ready is false"
     );
-    assert_eq!(Lazy::try_get(&x), Some(&Outcome::Timeout));
+    assert_eq!(Lazy::get(&x), Some(&Outcome::Timeout));
     assert_eq!(*x, Outcome::Timeout);
 }
 
@@ -255,7 +255,10 @@ fn other_policies_duration_no_timeout_and_a_custom_one() {
     });
     assert_eq!(*c, Outcome::Timeout);
 
-    let t = try_spawn_lazy_with(Deadline::after(Duration::from_secs(5)), || 4).unwrap();
+    let t = Builder::new()
+        .timeout(Deadline::after(Duration::from_secs(5)))
+        .spawn(|| 4)
+        .unwrap();
     assert_eq!(*t, Outcome::Ready(4));
 }
 

@@ -37,12 +37,14 @@
 
 use std::mem::size_of;
 use std::sync::Mutex;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::thread;
 
 use crate::support::serial;
 use crate::{ALLOCS, BYTES, COUNTING, DEALLOCS, LOG_FROM, LOGGED, REALLOCS, SIZES};
-use transparent_future::{Executor, Lazy, Runnable, spawn_lazy, spawn_lazy_on};
+use transparent_future::executor::{Executor, Runnable};
+use transparent_future::{Builder, Lazy, spawn_lazy};
 
 /// What one call allocated on the calling thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +133,25 @@ impl Executor for Hold {
     }
 }
 
+/// Lets the spawned `held` tasks finish.
+static RELEASE: AtomicBool = AtomicBool::new(false);
+
+/// A trivial task that returns only once the measurement has released it.
+fn held() -> u64 {
+    while !RELEASE.load(SeqCst) {
+        thread::yield_now();
+    }
+    1
+}
+
+/// Runs `f` with the held tasks released.
+fn release<R>(f: impl FnOnce() -> R) -> R {
+    RELEASE.store(true, SeqCst);
+    let r = f();
+    RELEASE.store(false, SeqCst);
+    r
+}
+
 /// The heap: a ready future allocates nothing; a spawned one allocates exactly one block
 /// of its own, at most 128 bytes beyond the value, on top of what the thread costs.
 #[test]
@@ -143,20 +164,26 @@ fn heap_cost_of_a_future() {
     drop(crossbeam_channel::bounded::<u64>(1));
 
     // A ready future allocates nothing.
-    let (ready, ready_cost) = measure(|| Lazy::ready(5u64));
+    let (ready, ready_cost) = measure(|| Lazy::with_value(5u64));
     assert_eq!(*ready, 5);
-    println!("Lazy::ready(5u64)                    : {ready_cost:?}");
+    println!("Lazy::with_value(5u64)                    : {ready_cost:?}");
 
     // spawn_lazy of a trivial closure: the caller-side cost only (the value is read and
     // the handle dropped after counting stops).
-    let lazy = stable_cost("spawn_lazy", || spawn_lazy(|| 1u64), |x| assert_eq!(*x, 1));
+    // The spawned threads are held until the window closes: a thread that finished at
+    // once would free the parts it shares with its handle inside the measured window.
+    let lazy = stable_cost(
+        "spawn_lazy",
+        || spawn_lazy(held),
+        |x| release(|| assert_eq!(*x, 1)),
+    );
     println!("spawn_lazy(|| 1u64)                  : {lazy:?}");
 
     // std::thread::spawn of the same closure: the thread cost every future also pays.
     let std_spawn = stable_cost(
         "thread::spawn",
-        || thread::spawn(|| 1u64),
-        |h| assert_eq!(h.join().unwrap(), 1),
+        || thread::spawn(held),
+        |h| release(|| assert_eq!(h.join().unwrap(), 1)),
     );
     println!("std::thread::spawn(|| 1u64)          : {std_spawn:?}");
 
@@ -171,8 +198,8 @@ fn heap_cost_of_a_future() {
     // The future's own state, alone: spawned on an executor that allocates nothing.
     let hold = Hold(Mutex::new(Vec::with_capacity(64)));
     let state = stable_cost(
-        "spawn_lazy_on(Hold)",
-        || spawn_lazy_on(&hold, || 1u64),
+        "Builder::on(Hold).spawn",
+        || Builder::new().on(&hold).spawn(|| 1u64).unwrap(),
         |x| {
             hold.0.lock().unwrap().drain(..).for_each(Runnable::run);
             assert_eq!(*x, 1);
@@ -194,8 +221,8 @@ fn heap_cost_of_a_future() {
     );
     println!("crossbeam_channel::bounded::<u64>(1): {channel:?}");
 
-    assert_eq!(ready_cost.allocs, 0, "Lazy::ready allocates");
-    assert_eq!(ready_cost.reallocs, 0, "Lazy::ready reallocates");
+    assert_eq!(ready_cost.allocs, 0, "Lazy::with_value allocates");
+    assert_eq!(ready_cost.reallocs, 0, "Lazy::with_value reallocates");
     assert_eq!(lazy.reallocs, 0, "spawn_lazy reallocates");
     assert_eq!(
         own_allocs, 1,

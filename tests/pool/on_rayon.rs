@@ -15,10 +15,8 @@ use crate::support::{
     Counted as Tracked, expect_count, ms, on_worker, panic_text, secs, test_path, within,
 };
 use static_assertions::assert_impl_all;
-use transparent_future::{
-    Deadline, Executor, Lazy, NoTimeout, Outcome, RayonGlobal, spawn_lazy_cancellable_on,
-    spawn_lazy_on, spawn_lazy_with_on, try_spawn_lazy_on,
-};
+use transparent_future::executor::{Executor, RayonGlobal};
+use transparent_future::{Builder, Deadline, Lazy, NoTimeout, Outcome};
 
 assert_impl_all!(RayonGlobal: Executor, Send, Sync, Copy, Default);
 assert_impl_all!(rayon::ThreadPool: Executor);
@@ -34,16 +32,31 @@ fn rayon_pool(threads: usize) -> rayon::ThreadPool {
 #[test]
 fn rayon_global_runs_tasks_on_rayon_threads() {
     assert!(RayonGlobal.allows_helping());
-    let x = spawn_lazy_on(&RayonGlobal, || (rayon::current_thread_index(), 6 * 7));
+    let x = Builder::new()
+        .on(&RayonGlobal)
+        .spawn(|| (rayon::current_thread_index(), 6 * 7))
+        .unwrap();
     let (index, value) = *on_worker(&x);
     assert!(index.is_some(), "not run on a rayon thread");
     assert_eq!(value, 42);
-    let y = try_spawn_lazy_on(&RayonGlobal, || (1..=10).sum::<u32>()).unwrap();
+    let y = Builder::new()
+        .on(&RayonGlobal)
+        .spawn(|| (1..=10).sum::<u32>())
+        .unwrap();
     assert_eq!(*y, 55);
-    let z = spawn_lazy_with_on(&RayonGlobal, NoTimeout, || "ok");
+    let z = Builder::new()
+        .on(&RayonGlobal)
+        .timeout(NoTimeout)
+        .spawn(|| "ok")
+        .unwrap();
     assert_eq!(*z, Outcome::Ready("ok"));
     let many: Vec<Lazy<u64>> = (0..500u64)
-        .map(|i| spawn_lazy_on(&RayonGlobal, move || i * 2))
+        .map(|i| {
+            Builder::new()
+                .on(&RayonGlobal)
+                .spawn(move || i * 2)
+                .unwrap()
+        })
         .collect();
     assert_eq!(
         many.iter().map(|x| **x).sum::<u64>(),
@@ -54,19 +67,27 @@ fn rayon_global_runs_tasks_on_rayon_threads() {
 #[test]
 fn rayon_pool_runs_tasks_on_its_own_threads() {
     let pool = rayon_pool(2);
-    let x = spawn_lazy_on(&pool, || thread::current().name().map(String::from));
+    let x = Builder::new()
+        .on(&pool)
+        .spawn(|| thread::current().name().map(String::from))
+        .unwrap();
     let name = on_worker(&x).clone().unwrap();
     assert!(name.starts_with("test-rayon-"), "{name}");
-    let y = spawn_lazy_on(&pool, rayon::current_num_threads);
+    let y = Builder::new()
+        .on(&pool)
+        .spawn(rayon::current_num_threads)
+        .unwrap();
     assert_eq!(*on_worker(&y), 2);
-    let v: Vec<Lazy<usize>> = (0..200).map(|i| spawn_lazy_on(&pool, move || i)).collect();
+    let v: Vec<Lazy<usize>> = (0..200)
+        .map(|i| Builder::new().on(&pool).spawn(move || i).unwrap())
+        .collect();
     assert_eq!(
         v.iter().map(|x| **x).sum::<usize>(),
         (0..200).sum::<usize>()
     );
     // Operators, as everywhere.
-    let a = spawn_lazy_on(&pool, || 40);
-    let b = spawn_lazy_on(&pool, || 2);
+    let a = Builder::new().on(&pool).spawn(|| 40).unwrap();
+    let b = Builder::new().on(&pool).spawn(|| 2).unwrap();
     assert_eq!(&a + &b, 42);
     assert_eq!(a.to_string(), "40");
 }
@@ -81,9 +102,17 @@ fn rayon_timeouts_release_the_reader_at_the_deadline() {
             "late"
         };
         let x = if global {
-            spawn_lazy_with_on(&RayonGlobal, Deadline::after(ms(50)), f)
+            Builder::new()
+                .on(&RayonGlobal)
+                .timeout(Deadline::after(ms(50)))
+                .spawn(f)
+                .unwrap()
         } else {
-            spawn_lazy_with_on(&pool, Deadline::after(ms(50)), f)
+            Builder::new()
+                .on(&pool)
+                .timeout(Deadline::after(ms(50)))
+                .spawn(f)
+                .unwrap()
         };
         assert_eq!(*x, Outcome::Timeout);
         let waited = t0.elapsed();
@@ -101,7 +130,11 @@ fn rayon_timeouts_release_the_reader_at_the_deadline() {
             thread::sleep(ms(5));
         };
         assert_eq!(late.unwrap(), "late");
-        let ok = spawn_lazy_with_on(&pool, Deadline::after(Duration::from_secs(30)), || 1);
+        let ok = Builder::new()
+            .on(&pool)
+            .timeout(Deadline::after(Duration::from_secs(30)))
+            .spawn(|| 1)
+            .unwrap();
         assert_eq!(*ok, Outcome::Ready(1));
     }
 }
@@ -111,13 +144,20 @@ fn rayon_deadline_counts_time_queued_behind_a_busy_thread() {
     let pool = rayon_pool(1);
     let (started_tx, started) = mpsc::channel();
     let (go_tx, go) = mpsc::channel::<()>();
-    let blocker = spawn_lazy_on(&pool, move || {
-        started_tx.send(()).unwrap();
-        go.recv().unwrap();
-    });
+    let blocker = Builder::new()
+        .on(&pool)
+        .spawn(move || {
+            started_tx.send(()).unwrap();
+            go.recv().unwrap();
+        })
+        .unwrap();
     started.recv_timeout(Duration::from_secs(10)).unwrap();
     let t0 = Instant::now();
-    let quick = spawn_lazy_with_on(&pool, Deadline::after(ms(40)), || 1);
+    let quick = Builder::new()
+        .on(&pool)
+        .timeout(Deadline::after(ms(40)))
+        .spawn(|| 1)
+        .unwrap();
     assert_eq!(*quick, Outcome::Timeout);
     assert!(t0.elapsed() < ms(1000));
     go_tx.send(()).unwrap();
@@ -127,29 +167,53 @@ fn rayon_deadline_counts_time_queued_behind_a_busy_thread() {
 #[test]
 fn rayon_panics_reach_the_reader_and_the_threads_survive() {
     let pool = rayon_pool(1);
-    let before = *on_worker(&spawn_lazy_on(&pool, || thread::current().id()));
+    let before = *on_worker(
+        &Builder::new()
+            .on(&pool)
+            .spawn(|| thread::current().id())
+            .unwrap(),
+    );
     for exec in 0..2 {
         let bad = if exec == 0 {
-            spawn_lazy_on(&RayonGlobal, move || -> u32 { panic!("rayon-boom-{exec}") })
+            Builder::new()
+                .on(&RayonGlobal)
+                .spawn(move || -> u32 { panic!("rayon-boom-{exec}") })
+                .unwrap()
         } else {
-            spawn_lazy_on(&pool, move || -> u32 { panic!("rayon-boom-{exec}") })
+            Builder::new()
+                .on(&pool)
+                .spawn(move || -> u32 { panic!("rayon-boom-{exec}") })
+                .unwrap()
         };
         let err = catch_unwind(AssertUnwindSafe(|| *on_worker(&bad) + 1)).unwrap_err();
         assert!(panic_text(err.as_ref()).contains(&format!("rayon-boom-{exec}")));
-        let bad2 = spawn_lazy_on(&pool, || -> u8 { panic!("joined") });
+        let bad2 = Builder::new()
+            .on(&pool)
+            .spawn(|| -> u8 { panic!("joined") })
+            .unwrap();
         on_worker_panics(&bad2);
         assert_eq!(panic_text(Lazy::join(bad2).unwrap_err().as_ref()), "joined");
     }
     // Panics with a deadline, too.
-    let x = spawn_lazy_with_on(&pool, Deadline::after(Duration::from_secs(30)), || -> u8 {
-        panic!("rayon-policy-boom")
-    });
+    let x = Builder::new()
+        .on(&pool)
+        .timeout(Deadline::after(Duration::from_secs(30)))
+        .spawn(|| -> u8 { panic!("rayon-policy-boom") })
+        .unwrap();
     let err = catch_unwind(AssertUnwindSafe(|| on_worker(&x).is_ready())).unwrap_err();
     assert!(panic_text(err.as_ref()).contains("rayon-policy-boom"));
     // The same rayon thread goes on running tasks.
-    let after = *on_worker(&spawn_lazy_on(&pool, || thread::current().id()));
+    let after = *on_worker(
+        &Builder::new()
+            .on(&pool)
+            .spawn(|| thread::current().id())
+            .unwrap(),
+    );
     assert_eq!(before, after);
-    assert_eq!(*on_worker(&spawn_lazy_on(&RayonGlobal, || 3)), 3);
+    assert_eq!(
+        *on_worker(&Builder::new().on(&RayonGlobal).spawn(|| 3).unwrap()),
+        3
+    );
 }
 
 fn on_worker_panics<T>(x: &Lazy<T>) {
@@ -168,11 +232,14 @@ fn nested_futures_on_a_one_thread_rayon_pool_finish() {
                 return 1;
             }
             let p = Arc::clone(pool);
-            let inner = spawn_lazy_on(&**pool, move || sum(&p, depth - 1));
+            let inner = Builder::new()
+                .on(&**pool)
+                .spawn(move || sum(&p, depth - 1))
+                .unwrap();
             *inner + u64::from(depth)
         }
         let p = Arc::clone(&pool);
-        let x = spawn_lazy_on(&*pool, move || sum(&p, 8));
+        let x = Builder::new().on(&*pool).spawn(move || sum(&p, 8)).unwrap();
         assert_eq!(*on_worker(&x), 1 + (1..=8).sum::<u64>());
     });
 }
@@ -181,14 +248,17 @@ fn nested_futures_on_a_one_thread_rayon_pool_finish() {
 fn rayon_cancellation_reaches_the_task() {
     let pool = rayon_pool(2);
     let (started_tx, started) = mpsc::channel();
-    let x = spawn_lazy_cancellable_on(&pool, move |token| {
-        started_tx.send(()).unwrap();
-        let t0 = Instant::now();
-        while !token.is_cancelled() && t0.elapsed() < Duration::from_secs(10) {
-            thread::sleep(ms(1));
-        }
-        token.is_cancelled()
-    });
+    let x = Builder::new()
+        .on(&pool)
+        .spawn_cancellable(move |token| {
+            started_tx.send(()).unwrap();
+            let t0 = Instant::now();
+            while !token.is_cancelled() && t0.elapsed() < Duration::from_secs(10) {
+                thread::sleep(ms(1));
+            }
+            token.is_cancelled()
+        })
+        .unwrap();
     started.recv_timeout(Duration::from_secs(10)).unwrap();
     Lazy::cancel(&x);
     assert!(*on_worker(&x));
@@ -202,9 +272,9 @@ fn rayon_drops_every_value_exactly_once() {
     for global in [true, false] {
         let spawn = |f: Box<dyn FnOnce() -> Tracked + Send>| {
             if global {
-                spawn_lazy_on(&RayonGlobal, f)
+                Builder::new().on(&RayonGlobal).spawn(f).unwrap()
             } else {
-                spawn_lazy_on(&pool, f)
+                Builder::new().on(&pool).spawn(f).unwrap()
             }
         };
         // Read, then dropped with the future.
@@ -238,15 +308,23 @@ fn rayon_drops_every_value_exactly_once() {
     }
     // Late values after a timeout: one never collected, one collected.
     let d = Arc::clone(&drops);
-    let uncollected = spawn_lazy_with_on(&pool, Deadline::after(ms(5)), move || {
-        thread::sleep(ms(50));
-        Tracked(d, 1)
-    });
+    let uncollected = Builder::new()
+        .on(&pool)
+        .timeout(Deadline::after(ms(5)))
+        .spawn(move || {
+            thread::sleep(ms(50));
+            Tracked(d, 1)
+        })
+        .unwrap();
     let d = Arc::clone(&drops);
-    let collected = spawn_lazy_with_on(&RayonGlobal, Deadline::after(ms(5)), move || {
-        thread::sleep(ms(50));
-        Tracked(d, 2)
-    });
+    let collected = Builder::new()
+        .on(&RayonGlobal)
+        .timeout(Deadline::after(ms(5)))
+        .spawn(move || {
+            thread::sleep(ms(50));
+            Tracked(d, 2)
+        })
+        .unwrap();
     assert!(uncollected.is_timeout() && collected.is_timeout());
     drop(uncollected);
     let until = Instant::now() + Duration::from_secs(10);
@@ -304,13 +382,16 @@ fn child_panicking_drop_on_rayon() {
     }
     let pool = rayon_pool(1);
     let (go_tx, go) = mpsc::channel::<()>();
-    let x = spawn_lazy_on(&pool, move || {
-        go.recv().unwrap();
-        Bomb
-    });
+    let x = Builder::new()
+        .on(&pool)
+        .spawn(move || {
+            go.recv().unwrap();
+            Bomb
+        })
+        .unwrap();
     drop(x); // nobody holds the future: the value is dropped on the rayon thread
     go_tx.send(()).unwrap();
-    let after = spawn_lazy_on(&pool, || 1);
+    let after = Builder::new().on(&pool).spawn(|| 1).unwrap();
     assert_eq!(*on_worker(&after), 1);
     thread::sleep(ms(100));
     println!("child survived");

@@ -36,8 +36,8 @@ fn a_hundred_thousand_pending_futures_on_a_pool() {
     // All pending: the workers wait at the gate, everything else is queued.
     thread::sleep(Duration::from_millis(20));
     assert_eq!(runs.load(SeqCst), 0);
-    assert!(!Lazy::is_ready(&futures[0]));
-    assert!(!Lazy::is_ready(&futures[N as usize - 1]));
+    assert!(!Lazy::is_done(&futures[0]));
+    assert!(!Lazy::is_done(&futures[N as usize - 1]));
     let debug = format!("{pool:?}");
     let queued: usize = debug
         .split("queued: ")

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{ms, secs, within};
 use transparent_future::{
-    Deadline, Lazy, Outcome, ThreadPool, scope, spawn_lazy, spawn_lazy_cancellable, spawn_lazy_with,
+    Builder, Deadline, Lazy, Outcome, ThreadPool, scope, spawn_lazy, spawn_lazy_with,
 };
 
 /// Counts creations and drops of the values made from it.
@@ -151,15 +151,18 @@ fn cancellation_races_completion_on_a_pool() {
         let pool = ThreadPool::new(2);
         for i in 0..3000u64 {
             let l = Arc::clone(&ledger);
-            let x = pool.spawn_lazy_cancellable(move |token| {
-                let spins = i % 200;
-                let mut k = 0;
-                while k < spins && !token.is_cancelled() {
-                    k += 1;
-                    std::hint::spin_loop();
-                }
-                Tracked::new(&l, u64::from(token.is_cancelled()))
-            });
+            let x = Builder::new()
+                .on(&pool)
+                .spawn_cancellable(move |token| {
+                    let spins = i % 200;
+                    let mut k = 0;
+                    while k < spins && !token.is_cancelled() {
+                        k += 1;
+                        std::hint::spin_loop();
+                    }
+                    Tracked::new(&l, u64::from(token.is_cancelled()))
+                })
+                .unwrap();
             match i % 3 {
                 0 => {
                     // Cancel, then read: the value is whatever the task returned.
@@ -188,15 +191,17 @@ fn cancellation_races_completion_on_thread_per_task() {
         let ledger = Arc::new(Ledger::default());
         for i in 0..300u64 {
             let l = Arc::clone(&ledger);
-            let x = spawn_lazy_cancellable(move |token| {
-                let spins = (i * 7) % 300;
-                let mut k = 0;
-                while k < spins && !token.is_cancelled() {
-                    k += 1;
-                    std::hint::spin_loop();
-                }
-                Tracked::new(&l, u64::from(token.is_cancelled()))
-            });
+            let x = Builder::new()
+                .spawn_cancellable(move |token| {
+                    let spins = (i * 7) % 300;
+                    let mut k = 0;
+                    while k < spins && !token.is_cancelled() {
+                        k += 1;
+                        std::hint::spin_loop();
+                    }
+                    Tracked::new(&l, u64::from(token.is_cancelled()))
+                })
+                .unwrap();
             if i % 2 == 0 {
                 Lazy::cancel(&x);
                 assert!(x.value <= 1);
@@ -218,17 +223,18 @@ fn deadlines_race_completion_on_a_pool() {
         let mut timeouts = 0;
         for i in 0..500u64 {
             let l = Arc::clone(&ledger);
-            let x = pool.spawn_lazy_cancellable_with(
-                Deadline::after(Duration::from_micros(i % 300)),
-                move |t| {
+            let x = Builder::new()
+                .on(&pool)
+                .timeout(Deadline::after(Duration::from_micros(i % 300)))
+                .spawn_cancellable(move |t| {
                     let mut k = 0;
                     while k < 100 && !t.is_cancelled() {
                         k += 1;
                         std::hint::spin_loop();
                     }
                     Tracked::new(&l, i)
-                },
-            );
+                })
+                .unwrap();
             match &*x {
                 Outcome::Ready(v) => {
                     assert_eq!(v.value, i);
@@ -338,7 +344,7 @@ where
             3 => assert_eq!(Lazy::join(spawn(quick)).unwrap().value, i),
             _ => {
                 let x = spawn(quick);
-                let _ = Lazy::try_get(&x);
+                let _ = Lazy::get(&x);
                 drop(x);
             }
         }
@@ -432,13 +438,16 @@ fn scope_drops_every_value_exactly_once() {
             for i in 0..4u64 {
                 let l = Arc::clone(&ledger);
                 let b = &borrowed;
-                let x = s.spawn_lazy_with(Deadline::after(ms(2)), move || {
-                    thread::sleep(ms(30));
-                    Tracked::new(&l, i + b[1])
-                });
+                let x = Builder::new()
+                    .timeout(Deadline::after(ms(2)))
+                    .spawn_scoped(s, move || {
+                        thread::sleep(ms(30));
+                        Tracked::new(&l, i + b[1])
+                    })
+                    .unwrap();
                 assert!(x.is_timeout());
                 if i % 2 == 0 {
-                    kept.push(Lazy::ready(Tracked::new(&ledger, 0)));
+                    kept.push(Lazy::with_value(Tracked::new(&ledger, 0)));
                 }
             }
             let captured = Tracked::new(&ledger, 9);

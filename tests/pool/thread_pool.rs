@@ -22,10 +22,8 @@ use crate::support::{
     Counted as Tracked, Gate, expect_count, ms, on_worker, panic_text, secs, within,
 };
 use static_assertions::assert_impl_all;
-use transparent_future::{
-    Deadline, Executor, Lazy, NoTimeout, Outcome, ThreadPool, spawn_lazy_on, spawn_lazy_with_on,
-    try_spawn_lazy_on,
-};
+use transparent_future::executor::Executor;
+use transparent_future::{Builder, Deadline, Lazy, NoTimeout, Outcome, ThreadPool, WaitError};
 
 assert_impl_all!(ThreadPool: Send, Sync, Clone, Default, std::fmt::Debug, Executor);
 
@@ -44,12 +42,13 @@ fn new_default_and_workers() {
 }
 
 #[test]
-fn zero_workers_panics_clearly() {
+fn zero_workers_is_an_error_and_new_panics_with_it() {
     let err = catch_unwind(|| ThreadPool::new(0)).unwrap_err();
     let msg = panic_text(err.as_ref());
     assert!(msg.contains("at least one worker"), "{msg}");
-    let err = catch_unwind(|| ThreadPool::try_new(0)).unwrap_err();
-    assert!(panic_text(err.as_ref()).contains("at least one worker"));
+    let err = ThreadPool::try_new(0).expect_err("zero workers is refused, not a panic");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("at least one worker"), "{err}");
 }
 
 #[test]
@@ -58,9 +57,16 @@ fn spawn_forms_give_the_value() {
     let a = pool.spawn_lazy(|| 20 + 1);
     let b = pool.spawn_lazy_with(Deadline::after(Duration::from_secs(30)), || "in time");
     let c = pool.spawn_lazy_with(NoTimeout, || vec![1, 2, 3]);
-    let d = spawn_lazy_on(&pool, || String::from("on"));
-    let e = spawn_lazy_with_on(&pool, Deadline::after(Duration::from_secs(30)), || 5u8);
-    let f = try_spawn_lazy_on(&pool, || 6i64).unwrap();
+    let d = Builder::new()
+        .on(&pool)
+        .spawn(|| String::from("on"))
+        .unwrap();
+    let e = Builder::new()
+        .on(&pool)
+        .timeout(Deadline::after(Duration::from_secs(30)))
+        .spawn(|| 5u8)
+        .unwrap();
+    let f = Builder::new().on(&pool).spawn(|| 6i64).unwrap();
     assert_eq!(a * 2, 42);
     assert_eq!(*b, Outcome::Ready("in time"));
     assert_eq!(c.as_ref().ready().map(Vec::len), Some(3));
@@ -180,7 +186,7 @@ fn clone_shares_the_workers() {
     });
     started.recv_timeout(Duration::from_secs(10)).unwrap();
     let queued = clone.spawn_lazy(|| 3);
-    assert_eq!(Lazy::wait_timeout(&queued, ms(50)), None);
+    assert_eq!(Lazy::wait_timeout(&queued, ms(50)), Err(WaitError::Timeout));
     gate.open();
     assert_eq!(*on_worker(&queued), 3);
     on_worker(&blocker);
@@ -214,7 +220,7 @@ fn dropping_the_pool_lets_queued_and_running_tasks_finish() {
             "drop returned before the queue drained"
         );
         for (i, x) in futures.iter().enumerate() {
-            assert!(Lazy::is_ready(x));
+            assert!(Lazy::is_done(x));
             assert_eq!(**x, i);
         }
     }
@@ -338,7 +344,7 @@ fn pool_dropped_inside_a_task_still_runs_the_queue() {
         gate.open();
         on_worker(&a);
         expect_count(&done, 10);
-        assert!(others.iter().all(Lazy::is_ready));
+        assert!(others.iter().all(Lazy::is_done));
     });
 }
 
@@ -410,9 +416,9 @@ fn pool_timeout_with_bounded_waits() {
     });
     // A bounded wait gives up without deciding anything.
     let t0 = Instant::now();
-    assert_eq!(Lazy::wait_timeout(&x, ms(10)), None);
+    assert_eq!(Lazy::wait_timeout(&x, ms(10)), Err(WaitError::Timeout));
     assert!(t0.elapsed() < ms(140));
-    assert_eq!(Lazy::wait_timeout(&x, Duration::from_secs(20)), Some(&5));
+    assert_eq!(Lazy::wait_timeout(&x, Duration::from_secs(20)), Ok(&5));
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{Gate, ms, secs, within};
-use transparent_future::{Deadline, Lazy, Outcome, ThreadPool, spawn_lazy_on};
+use transparent_future::{Builder, Deadline, Lazy, Outcome, ThreadPool, WaitError};
 
 /// Occupies the only worker of `pool` until the returned gate opens.
 fn occupy(pool: &ThreadPool) -> (Gate, Lazy<thread::ThreadId>) {
@@ -135,7 +135,7 @@ fn a_reader_runs_its_queued_task_while_the_worker_is_blocked() {
             thread::current().id(),
             "the task did not run on the reader"
         );
-        assert!(!Lazy::is_ready(&blocker), "the worker is no longer blocked");
+        assert!(!Lazy::is_done(&blocker), "the worker is no longer blocked");
         let worker = {
             gate.open();
             *Lazy::wait_timeout(&blocker, Duration::from_secs(10)).unwrap()
@@ -160,8 +160,14 @@ fn helping_works_for_every_pool_spawn_form_and_from_other_threads() {
         let (gate, blocker) = occupy(&pool);
         let me = thread::current().id();
         let a = pool.spawn_lazy(|| thread::current().id());
-        let b = spawn_lazy_on(&pool, || thread::current().id());
-        let c = pool.spawn_lazy_cancellable(|_t| thread::current().id());
+        let b = Builder::new()
+            .on(&pool)
+            .spawn(|| thread::current().id())
+            .unwrap();
+        let c = Builder::new()
+            .on(&pool)
+            .spawn_cancellable(|_t| thread::current().id())
+            .unwrap();
         let d = Lazy::join(pool.spawn_lazy(|| thread::current().id())).unwrap();
         assert_eq!((*a, *b, *c, d), (me, me, me, me));
         // A reader on another thread runs the task there.
@@ -169,7 +175,7 @@ fn helping_works_for_every_pool_spawn_form_and_from_other_threads() {
         let other = thread::spawn(move || (*e, thread::current().id()));
         let (ran_on, reader) = other.join().unwrap();
         assert_eq!(ran_on, reader);
-        assert!(!Lazy::is_ready(&blocker));
+        assert!(!Lazy::is_done(&blocker));
         gate.open();
     });
 }
@@ -223,9 +229,9 @@ fn bounded_waits_do_not_run_the_task() {
         let pool = ThreadPool::new(1);
         let (gate, _blocker) = occupy(&pool);
         let x = pool.spawn_lazy(|| thread::current().id());
-        assert_eq!(Lazy::wait_timeout(&x, ms(30)), None);
-        assert_eq!(Lazy::try_get(&x), None);
-        assert!(!Lazy::is_ready(&x));
+        assert_eq!(Lazy::wait_timeout(&x, ms(30)), Err(WaitError::Timeout));
+        assert_eq!(Lazy::get(&x), None);
+        assert!(!Lazy::is_done(&x));
         gate.open();
         let id = *Lazy::wait_timeout(&x, Duration::from_secs(10)).unwrap();
         assert_ne!(id, thread::current().id());

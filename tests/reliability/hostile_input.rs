@@ -15,10 +15,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{gate, panic_text, panics_with, secs, within};
+use transparent_future::executor::{Executor, Runnable};
 use transparent_future::{
-    Builder, Deadline, Executor, Lazy, Outcome, Runnable, SharedLazy, ThreadPool, WaitError,
-    first_ready, first_ready_deadline, first_ready_with, spawn_lazy, spawn_lazy_cancellable_with,
-    spawn_lazy_on, spawn_lazy_with, try_spawn_lazy_on,
+    Builder, Deadline, Lazy, Outcome, SharedLazy, ThreadPool, WaitError, first_done,
+    first_done_deadline, first_done_timeout, spawn_lazy, spawn_lazy_with,
 };
 
 /// An instant that has already passed.
@@ -89,12 +89,14 @@ fn a_deadline_of_duration_max_means_no_deadline_everywhere() {
             Outcome::Ready(3)
         );
         let b = Builder::new()
-            .spawn_with(Deadline::after(Duration::MAX), || 4)
+            .timeout(Deadline::after(Duration::MAX))
+            .spawn(|| 4)
             .unwrap();
         assert_eq!(*b, Outcome::Ready(4));
-        let c = spawn_lazy_cancellable_with(Deadline::after(Duration::MAX), |t| {
-            (t.deadline(), t.is_cancelled())
-        });
+        let c = Builder::new()
+            .timeout(Deadline::after(Duration::MAX))
+            .spawn_cancellable(|t| (t.deadline(), t.is_cancelled()))
+            .unwrap();
         assert_eq!(*c, Outcome::Ready((None, false)));
         let all = Lazy::all_with(
             Deadline::after(Duration::MAX),
@@ -106,8 +108,11 @@ fn a_deadline_of_duration_max_means_no_deadline_everywhere() {
         });
         assert_eq!(*mapped, Outcome::Ready(8));
         let futures = [spawn_lazy(|| 9)];
-        assert_eq!(first_ready_with(&futures, Duration::MAX), Some((0, &9)));
-        assert_eq!(first_ready_with::<u8, _>(&[], Duration::MAX), None);
+        assert_eq!(first_done_timeout(&futures, Duration::MAX), Some((0, &9)));
+        let empty = panics_with("no futures to wait for", || {
+            first_done_timeout::<u8>(&[], Duration::MAX)
+        });
+        assert!(empty.contains("first_done_timeout"), "{empty}");
     });
 }
 
@@ -120,7 +125,7 @@ fn a_deadline_far_in_the_future_works_and_does_not_stall_the_timer() {
         };
         let x = spawn_lazy_with(Deadline::at(far), || 1);
         assert_eq!(*x, Outcome::Ready(1));
-        assert_eq!(Lazy::wait_deadline(&x, far), Some(&Outcome::Ready(1)));
+        assert_eq!(Lazy::wait_deadline(&x, far), Ok(&Outcome::Ready(1)));
 
         // A watched future with a far deadline puts a far entry on the timer...
         let (open_far, wait_far) = gate();
@@ -194,7 +199,8 @@ fn a_deadline_in_the_past_is_a_timeout_at_once_and_the_late_value_is_kept() {
         open.send(()).unwrap();
         let (open, wait) = gate();
         let b = Builder::new()
-            .spawn_with(Deadline::at(past()), move || {
+            .timeout(Deadline::at(past()))
+            .spawn(move || {
                 wait();
                 1
             })
@@ -202,7 +208,10 @@ fn a_deadline_in_the_past_is_a_timeout_at_once_and_the_late_value_is_kept() {
         assert_eq!(*b, Outcome::Timeout);
         open.send(()).unwrap();
         // A cancellable task sees its past deadline as a cancellation from the start.
-        let c = spawn_lazy_cancellable_with(Deadline::at(past()), |t| t.is_cancelled());
+        let c = Builder::new()
+            .timeout(Deadline::at(past()))
+            .spawn_cancellable(|t| t.is_cancelled())
+            .unwrap();
         assert_eq!(*c, Outcome::Timeout);
         let until = Instant::now() + Duration::from_secs(10);
         let late = loop {
@@ -214,7 +223,10 @@ fn a_deadline_in_the_past_is_a_timeout_at_once_and_the_late_value_is_kept() {
         };
         assert!(late, "the token reports the past deadline");
         // A group and a map under a past deadline.
-        let all = Lazy::all_with(Deadline::at(past()), [Lazy::ready(1), Lazy::ready(2)]);
+        let all = Lazy::all_with(
+            Deadline::at(past()),
+            [Lazy::with_value(1), Lazy::with_value(2)],
+        );
         assert_eq!(*all, Outcome::Timeout);
         let (open, wait) = gate();
         let mapped = Lazy::map_ready(
@@ -238,17 +250,23 @@ fn waits_with_zero_past_and_maximal_limits_behave_and_leave_the_future_usable() 
             String::from("value")
         });
         let t0 = Instant::now();
-        assert_eq!(Lazy::wait_timeout(&x, Duration::ZERO), None);
-        assert_eq!(Lazy::wait_deadline(&x, past()), None);
         assert_eq!(
-            Lazy::try_wait_timeout(&x, Duration::ZERO),
+            Lazy::wait_timeout(&x, Duration::ZERO),
             Err(WaitError::Timeout)
         );
-        assert_eq!(Lazy::try_wait_deadline(&x, past()), Err(WaitError::Timeout));
-        assert_eq!(Lazy::wait_timeout(&x, Duration::from_nanos(1)), None);
+        assert_eq!(Lazy::wait_deadline(&x, past()), Err(WaitError::Timeout));
+        assert_eq!(
+            Lazy::wait_timeout(&x, Duration::ZERO),
+            Err(WaitError::Timeout)
+        );
+        assert_eq!(Lazy::wait_deadline(&x, past()), Err(WaitError::Timeout));
+        assert_eq!(
+            Lazy::wait_timeout(&x, Duration::from_nanos(1)),
+            Err(WaitError::Timeout)
+        );
         assert!(t0.elapsed() < Duration::from_secs(5), "a past limit waited");
-        assert!(!Lazy::is_ready(&x));
-        assert_eq!(Lazy::try_get(&x), None);
+        assert!(!Lazy::is_done(&x));
+        assert_eq!(Lazy::get(&x), None);
         assert_eq!(format!("{x:?}"), "Lazy(<pending>)");
 
         // Duration::MAX waits for the value (released by another thread).
@@ -258,65 +276,69 @@ fn waits_with_zero_past_and_maximal_limits_behave_and_leave_the_future_usable() 
         });
         assert_eq!(
             Lazy::wait_timeout(&x, Duration::MAX).map(String::as_str),
-            Some("value")
+            Ok("value")
         );
         opener.join().unwrap();
         assert_eq!(
-            Lazy::try_wait_timeout(&x, Duration::MAX).map(String::as_str),
+            Lazy::wait_timeout(&x, Duration::MAX).map(String::as_str),
             Ok("value")
         );
         // Once resolved, any limit, even a past one, returns the value.
         assert_eq!(
             Lazy::wait_deadline(&x, past()).map(String::as_str),
-            Some("value")
+            Ok("value")
         );
         assert_eq!(
-            Lazy::try_wait_deadline(&x, past()).map(String::as_str),
+            Lazy::wait_deadline(&x, past()).map(String::as_str),
             Ok("value")
         );
         assert_eq!(
             Lazy::wait_timeout(&x, Duration::ZERO).map(String::as_str),
-            Some("value")
+            Ok("value")
         );
 
         // A resolved but not yet cached future, read with a past limit.
         let y = spawn_lazy(|| 5);
         let until = Instant::now() + Duration::from_secs(10);
-        while !Lazy::is_ready(&y) {
+        while !Lazy::is_done(&y) {
             assert!(Instant::now() < until);
             thread::sleep(Duration::from_millis(1));
         }
-        assert_eq!(Lazy::try_wait_deadline(&y, past()), Ok(&5));
+        assert_eq!(Lazy::wait_deadline(&y, past()), Ok(&5));
 
         // A panicked future: a past limit still reports the panic, not a timeout.
         let bad = spawn_lazy(|| -> u8 { panic!("hostile boom") });
         let until = Instant::now() + Duration::from_secs(10);
         loop {
-            match Lazy::try_wait_deadline(&bad, past()) {
+            match Lazy::wait_deadline(&bad, past()) {
                 Err(WaitError::Timeout) if Instant::now() < until => {
                     thread::sleep(Duration::from_millis(1))
                 }
                 Err(WaitError::Panicked(m)) => {
-                    assert!(m.contains("hostile boom"), "{m}");
+                    assert!(m.to_string().contains("hostile boom"), "{m}");
                     break;
                 }
                 other => panic!("unexpected {other:?}"),
             }
         }
-        panics_with("hostile boom", || {
-            Lazy::wait_timeout(&bad, Duration::ZERO).copied()
-        });
-        panics_with("hostile boom", || {
-            Lazy::wait_timeout(&bad, Duration::MAX).copied()
-        });
+        match Lazy::wait_timeout(&bad, Duration::ZERO) {
+            Err(WaitError::Panicked(p)) => assert_eq!(p.message(), "hostile boom"),
+            other => panic!("a zero limit must report the panic, got {other:?}"),
+        }
+        panics_with("hostile boom", || *bad);
+        // A limit too large to represent is a wait without one: it reports the panic too.
+        match Lazy::wait_timeout(&bad, Duration::MAX) {
+            Err(WaitError::Panicked(p)) => assert_eq!(p.message(), "hostile boom"),
+            other => panic!("a maximal limit must report the panic, got {other:?}"),
+        }
 
         // A future whose own deadline passed: a past limit gives the timeout value.
         let (open, wait) = gate();
         let late = spawn_lazy_with(Deadline::after(Duration::from_millis(10)), wait);
         thread::sleep(Duration::from_millis(30));
-        assert_eq!(Lazy::wait_deadline(&late, past()), Some(&Outcome::Timeout));
+        assert_eq!(Lazy::wait_deadline(&late, past()), Ok(&Outcome::Timeout));
         assert_eq!(
-            Lazy::try_wait_timeout(&late, Duration::ZERO),
+            Lazy::wait_timeout(&late, Duration::ZERO),
             Ok(&Outcome::Timeout)
         );
         open.send(()).unwrap();
@@ -324,23 +346,25 @@ fn waits_with_zero_past_and_maximal_limits_behave_and_leave_the_future_usable() 
 }
 
 #[test]
-fn first_ready_with_empty_and_past_limits_returns_at_once() {
+fn first_done_forms_with_past_limits_return_at_once() {
     within(secs(30), || {
         let t0 = Instant::now();
-        assert_eq!(first_ready_deadline::<u8>(&[], past()), None);
+        // An empty slice has no first future done: the same refusal as `first_done`.
+        panics_with("no futures to wait for", || {
+            first_done_deadline::<u8>(&[], past())
+        });
         let (open, wait) = gate();
         let pending = [spawn_lazy(move || {
             wait();
             1
         })];
-        assert_eq!(first_ready_deadline(&pending, past()), None);
-        assert_eq!(first_ready_with(&pending, Deadline::at(past())), None);
-        assert_eq!(first_ready_with(&pending, Duration::ZERO), None);
+        assert_eq!(first_done_deadline(&pending, past()), None);
+        assert_eq!(first_done_timeout(&pending, Duration::ZERO), None);
         assert!(t0.elapsed() < Duration::from_secs(5));
-        let ready = [Lazy::ready(7)];
-        assert_eq!(first_ready_deadline(&ready, past()), Some((0, &7)));
+        let ready = [Lazy::with_value(7)];
+        assert_eq!(first_done_deadline(&ready, past()), Some((0, &7)));
         open.send(()).unwrap();
-        assert_eq!(first_ready(&pending), (0, &1));
+        assert_eq!(first_done(&pending), (0, &1));
     });
 }
 
@@ -353,17 +377,24 @@ fn a_pool_of_zero_workers_is_refused_with_a_clear_message() {
     panics_with("a ThreadPool needs at least one worker", || {
         ThreadPool::new(0)
     });
-    panics_with("a ThreadPool needs at least one worker", || {
-        ThreadPool::try_new(0)
-    });
+    let err = ThreadPool::try_new(0).expect_err("zero workers is an error");
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert!(
+        err.to_string()
+            .contains("a ThreadPool needs at least one worker"),
+        "{err}"
+    );
 }
 
 #[test]
-fn first_ready_of_nothing_panics_with_a_clear_message() {
-    let text = panics_with("first_ready: no futures to wait for", || {
-        first_ready::<u32>(&[]).0
+fn first_done_of_nothing_panics_with_a_clear_message() {
+    let text = panics_with("first_done: no futures to wait for", || {
+        first_done::<u32>(&[]).0
     });
-    assert_eq!(text, "first_ready: no futures to wait for");
+    assert!(
+        text.starts_with("first_done: no futures to wait for"),
+        "{text}"
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -398,7 +429,7 @@ fn a_panic_in_the_values_display_reaches_the_formatter_and_the_future_stays_usab
         assert_eq!(text, "display exploded on 7");
         panics_with("display exploded on 7", || x.to_string());
         assert_eq!(format!("{x:?}"), "Lazy(BadDisplay(7))");
-        assert!(Lazy::is_ready(&x));
+        assert!(Lazy::is_done(&x));
         assert_eq!(x.0, 7);
         assert_eq!(Lazy::try_wait(&x).map(|v| v.0), Ok(7));
         let shared = Lazy::share(x);
@@ -506,22 +537,28 @@ fn a_task_dropped_unrun_fails_its_readers_with_a_clear_panic() {
             ("discard boxed", &DiscardBoxed),
         ] {
             let (drops, ran) = (Arc::new(Counter::default()), Arc::new(AtomicUsize::new(0)));
-            let x = spawn_lazy_on(executor, tracked_closure(&drops, &ran));
+            let x = Builder::new()
+                .on(&executor)
+                .spawn(tracked_closure(&drops, &ran))
+                .unwrap();
             drops.expect(1);
             assert_eq!(ran.load(SeqCst), 0, "{name}: the closure ran");
-            assert!(Lazy::is_ready(&x), "{name}: an abandoned task is decided");
+            assert!(Lazy::is_done(&x), "{name}: an abandoned task is decided");
             assert_eq!(format!("{x:?}"), "Lazy(<panicked>)");
             let text = panics_with(DROPPED, || *x);
             assert!(text.contains(DROPPED), "{name}: {text}");
             match Lazy::try_wait(&x) {
-                Err(WaitError::Panicked(m)) => assert!(m.contains(DROPPED), "{m}"),
+                Err(WaitError::Panicked(m)) => assert!(m.message().contains(DROPPED), "{m}"),
                 other => panic!("{name}: {other:?}"),
             }
             panics_with(DROPPED, || {
-                *Lazy::map(spawn_lazy_on(executor, || 1), |v| v + 1)
+                *Lazy::map(Builder::new().on(&executor).spawn(|| 1).unwrap(), |v| v + 1)
             });
-            panics_with(DROPPED, || Lazy::all([spawn_lazy_on(executor, || 1)]).len());
-            let payload = Lazy::join(spawn_lazy_on(executor, || 1)).unwrap_err();
+            panics_with(DROPPED, || {
+                Lazy::all([Builder::new().on(&executor).spawn(|| 1).unwrap()]).len()
+            });
+            let payload =
+                Lazy::join(Builder::new().on(&executor).spawn(|| 1).unwrap()).unwrap_err();
             assert_eq!(payload.downcast_ref::<&str>(), Some(&DROPPED));
         }
     });
@@ -532,23 +569,25 @@ fn a_reader_blocked_on_a_task_the_executor_drops_later_is_released() {
     within(secs(30), || {
         let (drops, ran) = (Arc::new(Counter::default()), Arc::new(AtomicUsize::new(0)));
         let executor = DropLater(Duration::from_millis(100));
-        let x = Lazy::share(spawn_lazy_on(&executor, tracked_closure(&drops, &ran)));
+        let x = Lazy::share(
+            Builder::new()
+                .on(&executor)
+                .spawn(tracked_closure(&drops, &ran))
+                .unwrap(),
+        );
         let readers: Vec<_> = (0..3)
             .map(|i| {
                 let x = x.clone();
                 thread::spawn(move || match i {
                     0 => panic_text(catch_unwind(AssertUnwindSafe(|| *x)).unwrap_err().as_ref()),
                     1 => match Lazy::try_wait(SharedLazy::as_lazy(&x)) {
-                        Err(WaitError::Panicked(m)) => m,
+                        Err(WaitError::Panicked(m)) => m.to_string(),
                         other => format!("unexpected {other:?}"),
                     },
-                    _ => panic_text(
-                        catch_unwind(AssertUnwindSafe(|| {
-                            SharedLazy::wait_timeout(&x, Duration::from_secs(20)).copied()
-                        }))
-                        .unwrap_err()
-                        .as_ref(),
-                    ),
+                    _ => match SharedLazy::wait_timeout(&x, Duration::from_secs(20)) {
+                        Err(WaitError::Panicked(m)) => m.to_string(),
+                        other => format!("unexpected {other:?}"),
+                    },
                 })
             })
             .collect();
@@ -568,7 +607,10 @@ fn an_executor_that_panics_or_lies_never_runs_twice_nor_loses_a_drop() {
         // is dropped once, never run.
         let (drops, ran) = (Arc::new(Counter::default()), Arc::new(AtomicUsize::new(0)));
         panics_with("executor exploded", || {
-            spawn_lazy_on(&Explode, tracked_closure(&drops, &ran))
+            Builder::new()
+                .on(&Explode)
+                .spawn(tracked_closure(&drops, &ran))
+                .unwrap()
         });
         drops.expect(1);
         assert_eq!(ran.load(SeqCst), 0);
@@ -579,20 +621,20 @@ fn an_executor_that_panics_or_lies_never_runs_twice_nor_loses_a_drop() {
         let value_drops = Arc::new(Counter::default());
         let vd = Arc::clone(&value_drops);
         let f = tracked_closure(&drops, &ran);
-        let err = try_spawn_lazy_on(&RunThenRefuse, move || (f(), Tracked(vd)))
+        let err = Builder::new()
+            .on(&RunThenRefuse)
+            .spawn(move || (f(), Tracked(vd)))
             .err()
             .unwrap();
         assert_eq!(err.to_string(), "refused after running");
         assert_eq!(ran.load(SeqCst), 1);
         drops.expect(1);
         value_drops.expect(1);
-        let text = panics_with("refused after running", || {
-            spawn_lazy_on(&RunThenRefuse, || 1)
-        });
-        assert!(
-            text.contains("the executor refused a background task"),
-            "{text}"
-        );
+        let err = Builder::new()
+            .on(&RunThenRefuse)
+            .spawn(|| 1)
+            .expect_err("the refusal is returned");
+        assert_eq!(err.kind(), io::ErrorKind::Other, "the executor's own error");
 
         // Keeps the task and refuses: the handle is gone; running it later is harmless
         // and the value is dropped once.
@@ -601,7 +643,12 @@ fn an_executor_that_panics_or_lies_never_runs_twice_nor_loses_a_drop() {
         let value_drops = Arc::new(Counter::default());
         let vd = Arc::clone(&value_drops);
         let f = tracked_closure(&drops, &ran);
-        assert!(try_spawn_lazy_on(&keeper, move || (f(), Tracked(vd))).is_err());
+        assert!(
+            Builder::new()
+                .on(&keeper)
+                .spawn(move || (f(), Tracked(vd)))
+                .is_err()
+        );
         let kept = std::mem::take(&mut *keeper.0.lock().unwrap());
         assert_eq!(kept.len(), 1);
         for task in kept {
@@ -637,14 +684,14 @@ fn a_pool_whose_last_handle_is_dropped_inside_its_own_task_finishes_its_queue() 
         let worker = Some("transparent-future-worker-0".to_string());
         assert_eq!(
             Lazy::wait_timeout(&dropper, Duration::from_secs(20)),
-            Some(&worker),
+            Ok(&worker),
             "dropping the pool inside its task did not return"
         );
         for (i, q) in queued.iter().enumerate() {
             let got = Lazy::wait_timeout(q, Duration::from_secs(20));
             assert_eq!(
                 got,
-                Some(&(i as u32, worker.clone())),
+                Ok(&(i as u32, worker.clone())),
                 "queued task {i} was lost"
             );
         }
@@ -677,17 +724,14 @@ fn a_pool_dropped_inside_a_task_of_another_executor_does_not_join_and_finishes_i
             };
             assert_eq!(
                 Lazy::wait_timeout(&dropped, Duration::from_secs(20)),
-                Some(&true),
+                Ok(&true),
                 "dropping the pool inside another executor's task blocked (on_pool: {on_pool})"
             );
             open_first.send(()).unwrap();
-            assert_eq!(
-                Lazy::wait_timeout(&first, Duration::from_secs(20)),
-                Some(&0)
-            );
+            assert_eq!(Lazy::wait_timeout(&first, Duration::from_secs(20)), Ok(&0));
             for (i, q) in queued.iter().enumerate() {
                 let got = Lazy::wait_timeout(q, Duration::from_secs(20));
-                assert_eq!(got, Some(&(i as u32 + 1)), "queued task lost");
+                assert_eq!(got, Ok(&(i as u32 + 1)), "queued task lost");
             }
         }
     });
@@ -750,7 +794,7 @@ fn a_task_returning_while_its_only_reader_is_dropped_drops_its_value_exactly_onc
                     std::hint::spin_loop();
                 }
                 if i % 2 == 0 {
-                    let _ = Lazy::try_get(&x);
+                    let _ = Lazy::get(&x);
                 }
                 drop(x);
             });
@@ -766,7 +810,7 @@ fn a_task_returning_while_its_only_reader_is_dropped_drops_its_value_exactly_onc
             let y = x.clone();
             let t = thread::spawn(move || {
                 if i % 2 == 0 {
-                    let _ = SharedLazy::try_get(&y);
+                    let _ = SharedLazy::get(&y);
                 }
                 drop(y);
             });

@@ -16,8 +16,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{gate, panics_with, test_path};
+use transparent_future::executor::ThreadPerTask;
 use transparent_future::{
-    Deadline, Lazy, Outcome, SharedLazy, ThreadPerTask, ThreadPool, spawn_lazy, spawn_lazy_with,
+    Deadline, Lazy, Outcome, SharedLazy, ThreadPool, WaitError, spawn_lazy, spawn_lazy_with,
 };
 
 const CHILD: &str = "TRANSPARENT_FUTURE_HOSTILE_CHILD";
@@ -169,7 +170,7 @@ fn thread_per_task_scenario() {
     // Published, never read, the reader drops the handle last: the reader's drop
     // panics (and can catch it).
     let y = spawn_lazy(|| Bomb("unread"));
-    wait_until("never ready", || Lazy::is_ready(&y).then_some(()));
+    wait_until("never ready", || Lazy::is_done(&y).then_some(()));
     thread::sleep(Duration::from_millis(20)); // the task's thread lets go of it
     panics_with("bomb unread went off", move || drop(y));
     expect_bombs(2);
@@ -257,7 +258,7 @@ fn pool_scenario() {
         let worker = Lazy::wait_timeout(&worker, Duration::from_secs(10)).cloned();
         assert_eq!(
             worker,
-            Some(Some("transparent-future-worker-0".to_string())),
+            Ok(Some("transparent-future-worker-0".to_string())),
             "the worker died or hung"
         );
     }
@@ -277,9 +278,10 @@ fn pool_scenario() {
             Bomb("pool gathered")
         }),
     ]);
-    panics_with("pool input failed", || {
-        Lazy::wait_timeout(&all, Duration::from_secs(10)).map(Vec::len)
-    });
+    match Lazy::wait_timeout(&all, Duration::from_secs(10)) {
+        Err(WaitError::Panicked(p)) => assert_eq!(p.message(), "pool input failed"),
+        other => panic!("expected the input's panic, got {:?}", other.map(Vec::len)),
+    }
     open.send(()).unwrap();
     expect_bombs(5);
 
@@ -376,10 +378,7 @@ fn a_pool_dropped_as_a_tasks_value_on_its_own_worker_does_not_join_itself() {
         drop(pool);
         drop(x);
         open.send(()).unwrap();
-        assert_eq!(
-            Lazy::wait_timeout(&after, Duration::from_secs(10)),
-            Some(&5)
-        );
+        assert_eq!(Lazy::wait_timeout(&after, Duration::from_secs(10)), Ok(&5));
         thread::sleep(Duration::from_millis(100));
         println!("{DONE}");
         return;

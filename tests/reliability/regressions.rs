@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::support::{ms, panic_text, secs, within};
 use transparent_future::{
-    Deadline, Lazy, Outcome, ThreadPool, as_completed, first_ready, spawn_lazy, spawn_lazy_with,
+    Deadline, Lazy, Outcome, ThreadPool, as_completed, first_done, spawn_lazy, spawn_lazy_with,
 };
 
 /// Waits (bounded) for a timed-out future's late result and returns what `take_late`
@@ -122,7 +122,9 @@ fn a_pool_task_reading_a_map_of_a_queued_task_with_a_deadline_finishes() {
         let upstream = pool.spawn_lazy_with(Deadline::after(ms(10)), || 1u32);
         let mapped = Lazy::map(upstream, |o| o.is_timeout());
         send_map.send(mapped).expect("the reader is waiting");
-        let answer = Lazy::wait_timeout(&reader, Duration::from_secs(5)).copied();
+        let answer = Lazy::wait_timeout(&reader, Duration::from_secs(5))
+            .ok()
+            .copied();
         if answer.is_none() {
             // Dropping the pool would join the blocked worker: leave it.
             std::mem::forget(pool);
@@ -163,7 +165,9 @@ fn a_pool_task_reading_a_then_whose_inner_future_is_queued_on_the_pool_finishes(
         let inner_pool = pool.clone();
         let chained = Lazy::then(upstream, move |v| inner_pool.spawn_lazy(move || v + 1));
         send_then.send(chained).expect("the reader is waiting");
-        let answer = Lazy::wait_timeout(&reader, Duration::from_secs(5)).copied();
+        let answer = Lazy::wait_timeout(&reader, Duration::from_secs(5))
+            .ok()
+            .copied();
         if answer.is_none() {
             // Dropping the pool would join the blocked worker: leave it.
             std::mem::forget(pool);
@@ -177,11 +181,11 @@ fn a_pool_task_reading_a_then_whose_inner_future_is_queued_on_the_pool_finishes(
     );
 }
 
-/// Fixed bug (found in review): `first_ready` and `as_completed` helped once and then
+/// Fixed bug (found in review): `first_done` and `as_completed` helped once and then
 /// slept without a limit when the helped step queued the next one (a `then` whose
 /// closure spawns on the same one-worker pool), so the inner task never ran.
 #[test]
-fn first_ready_and_as_completed_keep_helping_through_a_then_on_a_one_worker_pool() {
+fn first_done_and_as_completed_keep_helping_through_a_then_on_a_one_worker_pool() {
     let got = within(secs(20), || {
         let pool = ThreadPool::new(1);
         let p = pool.clone();
@@ -189,7 +193,7 @@ fn first_ready_and_as_completed_keep_helping_through_a_then_on_a_one_worker_pool
             let a = p.spawn_lazy(|| 1);
             let q = p.clone();
             let f = Lazy::then(a, move |x| q.spawn_lazy(move || x + 1));
-            let (_, first) = first_ready(std::slice::from_ref(&f));
+            let (_, first) = first_done(std::slice::from_ref(&f));
             let first = *first;
             let b = p.spawn_lazy(|| 10);
             let q = p.clone();

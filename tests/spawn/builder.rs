@@ -45,7 +45,7 @@ fn spawn_returns_an_io_result_of_the_future() {
 #[test]
 fn name_names_the_thread() {
     let x = Builder::new()
-        .name("fetcher-7".into())
+        .name("fetcher-7")
         .spawn(|| thread::current().name().map(String::from))
         .unwrap();
     assert_eq!(x.as_deref(), Some("fetcher-7"));
@@ -55,7 +55,7 @@ fn name_names_the_thread() {
     assert_eq!(*unnamed, None);
     // The name shows in the task's panic, and the panic reaches the reader.
     let bad = Builder::new()
-        .name("doomed".into())
+        .name("doomed")
         .spawn(|| -> u8 { panic!("builder-boom on {:?}", thread::current().name()) })
         .unwrap();
     let err = catch_unwind(AssertUnwindSafe(|| *bad)).unwrap_err();
@@ -74,7 +74,7 @@ fn stack_size_is_applied() {
     assert_eq!(*big, (1..=6 * 1024u64).map(|k| k % 256).sum::<u64>());
     // A small stack works for a small task.
     let small = Builder::new()
-        .name("small".into())
+        .name("small")
         .stack_size(64 * 1024)
         .spawn(|| (thread::current().name().map(String::from), deep(8)))
         .unwrap();
@@ -85,20 +85,20 @@ fn stack_size_is_applied() {
 #[test]
 fn spawn_with_gives_an_outcome_and_releases_at_the_deadline() {
     let quick = Builder::new()
-        .name("quick".into())
-        .spawn_with(Deadline::after(Duration::from_secs(30)), || {
-            thread::current().name().map(String::from)
-        })
+        .name("quick")
+        .timeout(Deadline::after(Duration::from_secs(30)))
+        .spawn(|| thread::current().name().map(String::from))
         .unwrap();
     assert_eq!(*quick, Outcome::Ready(Some("quick".to_string())));
 
-    let none = Builder::new().spawn_with(NoTimeout, || 1).unwrap();
+    let none = Builder::new().timeout(NoTimeout).spawn(|| 1).unwrap();
     assert_eq!(*none, Outcome::Ready(1));
 
     let t0 = Instant::now();
     let slow = Builder::new()
         .stack_size(128 * 1024)
-        .spawn_with(Deadline::after(ms(50)), || {
+        .timeout(Deadline::after(ms(50)))
+        .spawn(|| {
             thread::sleep(ms(600));
             "late"
         })
@@ -121,9 +121,8 @@ fn spawn_with_gives_an_outcome_and_releases_at_the_deadline() {
     assert_eq!(late.unwrap(), "late");
 
     let bad = Builder::new()
-        .spawn_with(Deadline::after(Duration::from_secs(30)), || -> u8 {
-            panic!("with-boom")
-        })
+        .timeout(Deadline::after(Duration::from_secs(30)))
+        .spawn(|| -> u8 { panic!("with-boom") })
         .unwrap();
     assert_eq!(
         panic_text(Lazy::join(bad).unwrap_err().as_ref()),
@@ -135,7 +134,7 @@ fn spawn_with_gives_an_outcome_and_releases_at_the_deadline() {
 fn spawn_cancellable_hands_the_task_a_token() {
     let (started_tx, started) = mpsc::channel();
     let x = Builder::new()
-        .name("cancellable".into())
+        .name("cancellable")
         .stack_size(128 * 1024)
         .spawn_cancellable(move |token| {
             started_tx.send(()).unwrap();
@@ -153,7 +152,7 @@ fn spawn_cancellable_hands_the_task_a_token() {
         })
         .unwrap();
     started.recv_timeout(Duration::from_secs(10)).unwrap();
-    assert!(!Lazy::is_ready(&x));
+    assert!(!Lazy::is_done(&x));
     let t0 = Instant::now();
     Lazy::cancel(&x);
     let (name, cancelled, _rounds) = &*x;

@@ -1,8 +1,7 @@
 //! Cooperative cancellation.
 //!
-//! `spawn_lazy_cancellable`, `spawn_lazy_cancellable_with`, `spawn_lazy_cancellable_on`,
-//! `spawn_lazy_cancellable_with_on`, `pool.spawn_lazy_cancellable(_with)` and
-//! `Builder::spawn_cancellable` hand the task a `CancelToken`. `token.is_cancelled()`
+//! `Builder::spawn_cancellable`, with or without a timeout, on a thread of its own or
+//! on a pool (`Builder::new().on(&pool)`), hands the task a `CancelToken`. `token.is_cancelled()`
 //! becomes true when the deadline passes, when `Lazy::cancel` is called, or when every
 //! handle has been dropped; a loop polling it (sleeping ~1 ms a round) stops within
 //! 200 ms of each trigger, on thread-per-task and on the pool. The outcome rules do not
@@ -17,11 +16,8 @@ use std::time::{Duration, Instant};
 
 use crate::support::ms;
 use static_assertions::assert_impl_all;
-use transparent_future::{
-    Builder, CancelToken, Deadline, Lazy, Outcome, ThreadPerTask, ThreadPool, spawn_lazy,
-    spawn_lazy_cancellable, spawn_lazy_cancellable_on, spawn_lazy_cancellable_with,
-    spawn_lazy_cancellable_with_on,
-};
+use transparent_future::executor::ThreadPerTask;
+use transparent_future::{Builder, CancelToken, Deadline, Lazy, Outcome, ThreadPool, spawn_lazy};
 
 assert_impl_all!(CancelToken: Send, Sync, Clone, std::fmt::Debug);
 
@@ -131,14 +127,17 @@ const ALL: [Via; 5] = [
 
 fn spawn(via: Via, pool: &ThreadPool, task: Task) -> Lazy<Stopped> {
     match via {
-        Via::ThreadPerTask => spawn_lazy_cancellable(task),
+        Via::ThreadPerTask => Builder::new().spawn_cancellable(task).unwrap(),
         Via::Builder => Builder::new()
-            .name("cancel-test".into())
+            .name("cancel-test")
             .spawn_cancellable(task)
             .unwrap(),
-        Via::OnThreadPerTask => spawn_lazy_cancellable_on(&ThreadPerTask, task),
-        Via::Pool => pool.spawn_lazy_cancellable(task),
-        Via::OnPool => spawn_lazy_cancellable_on(pool, task),
+        Via::OnThreadPerTask => Builder::new()
+            .on(&ThreadPerTask)
+            .spawn_cancellable(task)
+            .unwrap(),
+        Via::Pool => Builder::new().on(&pool).spawn_cancellable(task).unwrap(),
+        Via::OnPool => Builder::new().on(&pool).spawn_cancellable(task).unwrap(),
     }
 }
 
@@ -149,10 +148,25 @@ fn spawn_with(
     task: Task,
 ) -> Lazy<Outcome<Stopped>> {
     match via {
-        Via::ThreadPerTask | Via::Builder => spawn_lazy_cancellable_with(deadline, task),
-        Via::OnThreadPerTask => spawn_lazy_cancellable_with_on(&ThreadPerTask, deadline, task),
-        Via::Pool => pool.spawn_lazy_cancellable_with(deadline, task),
-        Via::OnPool => spawn_lazy_cancellable_with_on(pool, deadline, task),
+        Via::ThreadPerTask | Via::Builder => Builder::new()
+            .timeout(deadline)
+            .spawn_cancellable(task)
+            .unwrap(),
+        Via::OnThreadPerTask => Builder::new()
+            .on(&ThreadPerTask)
+            .timeout(deadline)
+            .spawn_cancellable(task)
+            .unwrap(),
+        Via::Pool => Builder::new()
+            .on(&pool)
+            .timeout(deadline)
+            .spawn_cancellable(task)
+            .unwrap(),
+        Via::OnPool => Builder::new()
+            .on(&pool)
+            .timeout(deadline)
+            .spawn_cancellable(task)
+            .unwrap(),
     }
 }
 
@@ -164,7 +178,7 @@ fn lazy_cancel_stops_the_loop_promptly_and_the_value_is_the_tasks() {
         let x = spawn(via, &pool, task);
         probe.started();
         thread::sleep(ms(20));
-        assert!(!Lazy::is_ready(&x), "{via:?}: stopped before being asked");
+        assert!(!Lazy::is_done(&x), "{via:?}: stopped before being asked");
         let t0 = Instant::now();
         Lazy::cancel(&x);
         let stopped = probe.stopped();
@@ -278,29 +292,42 @@ fn cancel_before_the_deadline_gives_a_ready_outcome() {
 fn the_token_reports_the_deadline_and_nothing_unasked() {
     let pool = ThreadPool::new(2);
     let t0 = Instant::now();
-    let x = spawn_lazy_cancellable_with(Deadline::after(Duration::from_secs(60)), |t| {
-        (t.deadline(), t.is_cancelled())
-    });
+    let x = Builder::new()
+        .timeout(Deadline::after(Duration::from_secs(60)))
+        .spawn_cancellable(|t| (t.deadline(), t.is_cancelled()))
+        .unwrap();
     let (deadline, cancelled) = x.into_ready().unwrap();
     let deadline = deadline.expect("a token without its future's deadline");
     assert!(deadline >= t0 + Duration::from_secs(60));
     assert!(deadline <= Instant::now() + Duration::from_secs(60));
     assert!(!cancelled);
     let at = Instant::now() + Duration::from_secs(30);
-    let y = pool.spawn_lazy_cancellable_with(Deadline::at(at), |t| t.deadline());
+    let y = Builder::new()
+        .on(&pool)
+        .timeout(Deadline::at(at))
+        .spawn_cancellable(|t| t.deadline())
+        .unwrap();
     assert_eq!(*y, Outcome::Ready(Some(at)));
-    let z = pool.spawn_lazy_cancellable(|t| t.deadline());
+    let z = Builder::new()
+        .on(&pool)
+        .spawn_cancellable(|t| t.deadline())
+        .unwrap();
     assert_eq!(*z, None);
 
     // Held and read, never asked to stop.
-    let a = spawn_lazy_cancellable(|t| {
-        thread::sleep(ms(30));
-        t.is_cancelled()
-    });
-    let b = pool.spawn_lazy_cancellable(|t| {
-        thread::sleep(ms(30));
-        t.is_cancelled()
-    });
+    let a = Builder::new()
+        .spawn_cancellable(|t| {
+            thread::sleep(ms(30));
+            t.is_cancelled()
+        })
+        .unwrap();
+    let b = Builder::new()
+        .on(&pool)
+        .spawn_cancellable(|t| {
+            thread::sleep(ms(30));
+            t.is_cancelled()
+        })
+        .unwrap();
     assert!(!*a && !*b);
 }
 
@@ -311,14 +338,20 @@ fn join_and_into_inner_are_not_dropping_the_future() {
         thread::sleep(ms(40));
         t.is_cancelled()
     };
-    assert!(!Lazy::join(spawn_lazy_cancellable(slow)).unwrap());
-    assert!(!Lazy::into_inner(spawn_lazy_cancellable(slow)));
-    assert!(!Lazy::join(pool.spawn_lazy_cancellable(slow)).unwrap());
-    assert!(!Lazy::into_inner(spawn_lazy_cancellable_on(&pool, slow)));
-    let with = Lazy::into_inner(spawn_lazy_cancellable_with(
-        Deadline::after(Duration::from_secs(30)),
-        slow,
+    assert!(!Lazy::join(Builder::new().spawn_cancellable(slow).unwrap()).unwrap());
+    assert!(!Lazy::into_inner(
+        Builder::new().spawn_cancellable(slow).unwrap()
     ));
+    assert!(!Lazy::join(Builder::new().on(&pool).spawn_cancellable(slow).unwrap()).unwrap());
+    assert!(!Lazy::into_inner(
+        Builder::new().on(&pool).spawn_cancellable(slow).unwrap()
+    ));
+    let with = Lazy::into_inner(
+        Builder::new()
+            .timeout(Deadline::after(Duration::from_secs(30)))
+            .spawn_cancellable(slow)
+            .unwrap(),
+    );
     assert_eq!(with, Outcome::Ready(false));
 }
 
@@ -338,15 +371,15 @@ fn a_cancellation_before_a_queued_task_starts_is_seen_at_once() {
     started.recv_timeout(Duration::from_secs(10)).unwrap();
     // Queued behind the blocked worker: one cancelled, one whose handle is dropped.
     let (task1, probe1) = looping();
-    let x = pool.spawn_lazy_cancellable(task1);
+    let x = Builder::new().on(&pool).spawn_cancellable(task1).unwrap();
     Lazy::cancel(&x);
     let (task2, probe2) = looping();
-    drop(pool.spawn_lazy_cancellable(task2));
+    drop(Builder::new().on(&pool).spawn_cancellable(task2).unwrap());
     *gate.0.lock().unwrap() = true;
     gate.1.notify_all();
     assert_eq!(
         Lazy::wait_timeout(&blocker, Duration::from_secs(10)),
-        Some(&())
+        Ok(&())
     );
     let v = Lazy::wait_timeout(&x, Duration::from_secs(10)).expect("cancelled task never ran");
     assert!(v.cancelled);
@@ -364,14 +397,19 @@ fn a_cancellation_before_a_queued_task_starts_is_seen_at_once() {
 #[test]
 fn a_task_that_ignores_its_token_keeps_its_value() {
     let pool = ThreadPool::new(2);
-    let x = spawn_lazy_cancellable(|_t| {
-        thread::sleep(ms(50));
-        5
-    });
-    let y = pool.spawn_lazy_cancellable(|_t| {
-        thread::sleep(ms(50));
-        6
-    });
+    let x = Builder::new()
+        .spawn_cancellable(|_t| {
+            thread::sleep(ms(50));
+            5
+        })
+        .unwrap();
+    let y = Builder::new()
+        .on(&pool)
+        .spawn_cancellable(|_t| {
+            thread::sleep(ms(50));
+            6
+        })
+        .unwrap();
     Lazy::cancel(&x);
     Lazy::cancel(&y);
     assert_eq!(x + y, 11);
@@ -385,7 +423,7 @@ fn a_task_that_ignores_its_token_keeps_its_value() {
     let w = pool.spawn_lazy(|| 8);
     Lazy::cancel(&w);
     assert_eq!(*w, 8);
-    let r = Lazy::ready(9);
+    let r = Lazy::with_value(9);
     Lazy::cancel(&r);
     assert_eq!(*r, 9);
 }
@@ -393,18 +431,20 @@ fn a_task_that_ignores_its_token_keeps_its_value() {
 #[test]
 fn a_cloned_token_sees_the_cancellation_on_another_thread() {
     let (seen_tx, seen) = mpsc::channel();
-    let x = spawn_lazy_cancellable(move |token| {
-        let t2 = token.clone();
-        let watcher = thread::spawn(move || {
-            let t0 = Instant::now();
-            while !t2.is_cancelled() && t0.elapsed() < Duration::from_secs(10) {
-                thread::sleep(ms(1));
-            }
-            seen_tx.send(t2.is_cancelled()).unwrap();
-        });
-        watcher.join().unwrap();
-        token.is_cancelled()
-    });
+    let x = Builder::new()
+        .spawn_cancellable(move |token| {
+            let t2 = token.clone();
+            let watcher = thread::spawn(move || {
+                let t0 = Instant::now();
+                while !t2.is_cancelled() && t0.elapsed() < Duration::from_secs(10) {
+                    thread::sleep(ms(1));
+                }
+                seen_tx.send(t2.is_cancelled()).unwrap();
+            });
+            watcher.join().unwrap();
+            token.is_cancelled()
+        })
+        .unwrap();
     thread::sleep(ms(20));
     Lazy::cancel(&x);
     assert_eq!(seen.recv_timeout(Duration::from_secs(10)), Ok(true));
@@ -424,7 +464,7 @@ fn a_reader_helping_a_cancellable_task_can_be_unblocked_by_another_thread() {
     });
     started.recv_timeout(Duration::from_secs(10)).unwrap();
     let (task, probe) = looping();
-    let x = Arc::new(pool.spawn_lazy_cancellable(task));
+    let x = Arc::new(Builder::new().on(&pool).spawn_cancellable(task).unwrap());
     let x2 = Arc::clone(&x);
     let canceller = thread::spawn(move || {
         probe.started();

@@ -1,11 +1,10 @@
 //! The `Executor` trait with any implementation.
 //!
-//! A user's own executors work with `spawn_lazy_on`, `spawn_lazy_with_on`,
-//! `try_spawn_lazy_on`, `try_spawn_lazy_with_on` and `spawn_lazy_cancellable_on`: an
-//! inline executor (the task runs inside `execute`), a queue executor that runs tasks
-//! later (with and without work-helping), executors behind `&`, `Arc` and `dyn`, and an
-//! executor that refuses tasks (the `try_` forms return its error, the others panic with
-//! a message containing "refused"; the refused closure never runs and is dropped once).
+//! A user's own executors work with every `Builder::new().on(..)` spawn (plain, with a
+//! timeout, cancellable): an inline executor (the task runs inside `execute`), a queue
+//! executor that runs tasks later (with and without work-helping), executors behind
+//! `&`, `Arc` and `dyn`, and an executor that refuses tasks (every builder form returns
+//! its error; the refused closure never runs and is dropped once).
 
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -16,11 +15,8 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Counted as Tracked, ms, panic_text};
 use static_assertions::assert_impl_all;
-use transparent_future::{
-    Deadline, Executor, Lazy, NoTimeout, Outcome, Runnable, ThreadPerTask,
-    spawn_lazy_cancellable_on, spawn_lazy_on, spawn_lazy_with_on, try_spawn_lazy_on,
-    try_spawn_lazy_with_on,
-};
+use transparent_future::executor::{Executor, Runnable, ThreadPerTask};
+use transparent_future::{Builder, Deadline, Lazy, NoTimeout, Outcome, WaitError};
 
 assert_impl_all!(Runnable: Send, std::fmt::Debug);
 assert_impl_all!(ThreadPerTask: Executor, Send, Sync, Copy, Default);
@@ -96,25 +92,35 @@ impl Executor for Refuse {
 fn inline_executor_runs_the_task_inside_spawn() {
     let exec = Inline::new();
     let me = thread::current().id();
-    let x = spawn_lazy_on(&exec, move || (thread::current().id(), 21));
+    let x = Builder::new()
+        .on(&exec)
+        .spawn(move || (thread::current().id(), 21))
+        .unwrap();
     // The task ran inside `execute`: the future is resolved before anybody reads it.
-    assert!(Lazy::is_ready(&x));
+    assert!(Lazy::is_done(&x));
     assert_eq!(x.0, me);
     assert_eq!(x.1 * 2, 42);
     assert_eq!(exec.executed.load(SeqCst), 1);
 
-    let y = spawn_lazy_with_on(
-        &exec,
-        Deadline::after(Duration::from_secs(30)),
-        || "on time",
-    );
-    assert!(Lazy::is_ready(&y));
+    let y = Builder::new()
+        .on(&exec)
+        .timeout(Deadline::after(Duration::from_secs(30)))
+        .spawn(|| "on time")
+        .unwrap();
+    assert!(Lazy::is_done(&y));
     assert_eq!(*y, Outcome::Ready("on time"));
-    let z = try_spawn_lazy_on(&exec, || vec![1, 2, 3]).unwrap();
+    let z = Builder::new().on(&exec).spawn(|| vec![1, 2, 3]).unwrap();
     assert_eq!(z.len(), 3);
-    let w = try_spawn_lazy_with_on(&exec, NoTimeout, || 7).unwrap();
+    let w = Builder::new()
+        .on(&exec)
+        .timeout(NoTimeout)
+        .spawn(|| 7)
+        .unwrap();
     assert_eq!(*w, Outcome::Ready(7));
-    let c = spawn_lazy_cancellable_on(&exec, |token| token.is_cancelled());
+    let c = Builder::new()
+        .on(&exec)
+        .spawn_cancellable(|token| token.is_cancelled())
+        .unwrap();
     assert!(!*c);
     assert_eq!(exec.executed.load(SeqCst), 5);
 }
@@ -123,10 +129,16 @@ fn inline_executor_runs_the_task_inside_spawn() {
 fn inline_executor_delivers_panics_to_the_reader() {
     let exec = Inline::new();
     // `execute` itself returns normally: the panic is caught inside `Runnable::run`.
-    let x = spawn_lazy_on(&exec, || -> u32 { panic!("inline-boom-31") });
+    let x = Builder::new()
+        .on(&exec)
+        .spawn(|| -> u32 { panic!("inline-boom-31") })
+        .unwrap();
     let err = catch_unwind(AssertUnwindSafe(|| *x + 1)).unwrap_err();
     assert!(panic_text(err.as_ref()).contains("inline-boom-31"));
-    let y = spawn_lazy_on(&exec, || -> u32 { panic!("inline-boom-32") });
+    let y = Builder::new()
+        .on(&exec)
+        .spawn(|| -> u32 { panic!("inline-boom-32") })
+        .unwrap();
     let payload = Lazy::join(y).unwrap_err();
     assert_eq!(panic_text(payload.as_ref()), "inline-boom-32");
 }
@@ -136,15 +148,18 @@ fn queue_executor_without_helping_runs_tasks_only_when_the_owner_does() {
     let exec = Queue::new(false);
     let runs = Arc::new(AtomicUsize::new(0));
     let r = Arc::clone(&runs);
-    let x = spawn_lazy_on(&exec, move || {
-        r.fetch_add(1, SeqCst);
-        thread::current().id()
-    });
+    let x = Builder::new()
+        .on(&exec)
+        .spawn(move || {
+            r.fetch_add(1, SeqCst);
+            thread::current().id()
+        })
+        .unwrap();
     assert_eq!(exec.len(), 1);
-    assert!(!Lazy::is_ready(&x));
-    assert_eq!(Lazy::try_get(&x), None);
+    assert!(!Lazy::is_done(&x));
+    assert_eq!(Lazy::get(&x), None);
     // A bounded wait gives up: nobody runs the task.
-    assert_eq!(Lazy::wait_timeout(&x, ms(30)), None);
+    assert_eq!(Lazy::wait_timeout(&x, ms(30)), Err(WaitError::Timeout));
     assert_eq!(runs.load(SeqCst), 0);
 
     // The queue's owner runs it on a thread of its own, later; a blocked reader wakes.
@@ -169,10 +184,13 @@ fn queue_executor_with_helping_lets_the_reader_run_the_task_once() {
     let exec = Queue::new(true);
     let runs = Arc::new(AtomicUsize::new(0));
     let r = Arc::clone(&runs);
-    let x = spawn_lazy_on(&exec, move || {
-        r.fetch_add(1, SeqCst);
-        thread::current().id()
-    });
+    let x = Builder::new()
+        .on(&exec)
+        .spawn(move || {
+            r.fetch_add(1, SeqCst);
+            thread::current().id()
+        })
+        .unwrap();
     // Nobody drains the queue: the reader runs the task itself instead of sleeping.
     assert_eq!(*x, thread::current().id());
     assert_eq!(runs.load(SeqCst), 1);
@@ -189,7 +207,11 @@ fn queue_executor_late_run_after_a_deadline_gives_a_late_value() {
     for helping in [false, true] {
         let exec = Queue::new(helping);
         let t0 = Instant::now();
-        let x = spawn_lazy_with_on(&exec, Deadline::after(ms(50)), || "late");
+        let x = Builder::new()
+            .on(&exec)
+            .timeout(Deadline::after(ms(50)))
+            .spawn(|| "late")
+            .unwrap();
         // Nobody runs the task; with a deadline even a helping executor's reader does
         // not run it (it could not be released at the deadline): it is released then.
         assert_eq!(*x, Outcome::Timeout);
@@ -225,10 +247,13 @@ fn queue_executor_runs_tasks_from_another_thread_in_fifo_order() {
     let futures: Vec<Lazy<usize>> = (0..50)
         .map(|i| {
             let order = Arc::clone(&order);
-            spawn_lazy_on(&exec, move || {
-                order.lock().unwrap().push(i);
-                i * i
-            })
+            Builder::new()
+                .on(&exec)
+                .spawn(move || {
+                    order.lock().unwrap().push(i);
+                    i * i
+                })
+                .unwrap()
         })
         .collect();
     drop(exec);
@@ -258,7 +283,10 @@ fn runnable_into_boxed_runs_the_task() {
             false // so that the task runs on the executor's thread, not the reader's
         }
     }
-    let x = spawn_lazy_on(&Boxed, || thread::current().name().map(String::from));
+    let x = Builder::new()
+        .on(&Boxed)
+        .spawn(|| thread::current().name().map(String::from))
+        .unwrap();
     assert_eq!(x.as_deref(), Some("boxed-exec"));
     // `allows_helping` defaults to true.
     assert!(Inline::new().allows_helping());
@@ -268,16 +296,20 @@ fn runnable_into_boxed_runs_the_task() {
 #[test]
 fn executors_behind_references_arc_and_dyn() {
     let inline = Arc::new(Inline::new());
-    let x = spawn_lazy_on(&inline, || 1);
+    let x = Builder::new().on(&inline).spawn(|| 1).unwrap();
     assert_eq!(*x, 1);
     let by_ref: &Inline = &inline;
-    let y = spawn_lazy_on(&by_ref, || 2);
+    let y = Builder::new().on(&by_ref).spawn(|| 2).unwrap();
     assert_eq!(*y, 2);
     let dynamic: &dyn Executor = &*inline;
-    let z = spawn_lazy_on(dynamic, || 3);
+    let z = Builder::new().on(&dynamic).spawn(|| 3).unwrap();
     assert_eq!(*z, 3);
     let boxed: Box<dyn Executor + Send + Sync> = Box::new(Inline::new());
-    let w = spawn_lazy_with_on(&*boxed, NoTimeout, || 4);
+    let w = Builder::new()
+        .on(&*boxed)
+        .timeout(NoTimeout)
+        .spawn(|| 4)
+        .unwrap();
     assert_eq!(*w, Outcome::Ready(4));
     assert_eq!(inline.executed.load(SeqCst), 3);
 
@@ -286,8 +318,8 @@ fn executors_behind_references_arc_and_dyn() {
     assert!(!q.allows_helping());
     let by_ref: &Queue = &q;
     assert!(!Executor::allows_helping(&by_ref));
-    let x = spawn_lazy_on(&q, || 5);
-    assert_eq!(Lazy::wait_timeout(&x, ms(20)), None);
+    let x = Builder::new().on(&q).spawn(|| 5).unwrap();
+    assert_eq!(Lazy::wait_timeout(&x, ms(20)), Err(WaitError::Timeout));
     for t in q.take_all() {
         t.run();
     }
@@ -298,7 +330,7 @@ fn executors_behind_references_arc_and_dyn() {
     let results: Vec<Lazy<usize>> = executors
         .iter()
         .enumerate()
-        .map(|(i, e)| spawn_lazy_on(&**e, move || i + 10))
+        .map(|(i, e)| Builder::new().on(&**e).spawn(move || i + 10).unwrap())
         .collect();
     assert_eq!(results.iter().map(|x| **x).collect::<Vec<_>>(), [10, 11]);
 }
@@ -309,12 +341,14 @@ fn try_forms_return_the_executors_refusal() {
     let ran = Arc::new(AtomicUsize::new(0));
 
     let (t, r) = (Tracked(Arc::clone(&drops), 0), Arc::clone(&ran));
-    let err = try_spawn_lazy_on(&Refuse, move || {
-        let _t = t;
-        r.fetch_add(1, SeqCst);
-        1
-    })
-    .expect_err("a refused task must be an error");
+    let err = Builder::new()
+        .on(&Refuse)
+        .spawn(move || {
+            let _t = t;
+            r.fetch_add(1, SeqCst);
+            1
+        })
+        .expect_err("a refused task must be an error");
     assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
     assert!(
         err.to_string().contains("the test executor says no"),
@@ -322,12 +356,15 @@ fn try_forms_return_the_executors_refusal() {
     );
 
     let (t, r) = (Tracked(Arc::clone(&drops), 0), Arc::clone(&ran));
-    let err = try_spawn_lazy_with_on(&Refuse, Deadline::after(ms(10)), move || {
-        let _t = t;
-        r.fetch_add(1, SeqCst);
-        1
-    })
-    .expect_err("a refused task must be an error");
+    let err = Builder::new()
+        .on(&Refuse)
+        .timeout(Deadline::after(ms(10)))
+        .spawn(move || {
+            let _t = t;
+            r.fetch_add(1, SeqCst);
+            1
+        })
+        .expect_err("a refused task must be an error");
     assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
 
     // The refused closures were never run, and what they captured was dropped once.
@@ -336,28 +373,53 @@ fn try_forms_return_the_executors_refusal() {
 }
 
 #[test]
-fn non_try_forms_panic_with_refused() {
+fn every_builder_form_returns_the_refusal_and_drops_the_closure_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let t = Tracked(Arc::clone(&drops), 0);
-    let err = catch_unwind(AssertUnwindSafe(|| {
-        spawn_lazy_on(&Refuse, move || {
+    let err = Builder::new()
+        .on(&Refuse)
+        .spawn(move || {
             let _t = t;
             1
         })
-    }))
-    .expect_err("spawn_lazy_on must panic on a refusal");
-    let msg = panic_text(err.as_ref());
-    assert!(msg.contains("refused"), "{msg}");
-    assert!(msg.contains("the test executor says no"), "{msg}");
+        .expect_err("a refusal is returned");
+    assert!(
+        err.to_string().contains("the test executor says no"),
+        "{err}"
+    );
+    assert_eq!(drops.load(SeqCst), 1, "the refused closure is dropped once");
 
-    let err = catch_unwind(|| spawn_lazy_with_on(&Refuse, NoTimeout, || 1))
-        .expect_err("spawn_lazy_with_on must panic on a refusal");
-    assert!(panic_text(err.as_ref()).contains("refused"));
+    let err = Builder::new()
+        .on(&Refuse)
+        .timeout(NoTimeout)
+        .spawn(|| 1)
+        .expect_err("a refusal is returned with a timeout too");
+    assert!(
+        err.to_string().contains("the test executor says no"),
+        "{err}"
+    );
 
-    let err = catch_unwind(|| spawn_lazy_cancellable_on(&Refuse, |_token| 1))
-        .expect_err("spawn_lazy_cancellable_on must panic on a refusal");
-    assert!(panic_text(err.as_ref()).contains("refused"));
+    let err = Builder::new()
+        .on(&Refuse)
+        .spawn_cancellable(|_token| 1)
+        .expect_err("and for a cancellable task");
+    assert!(
+        err.to_string().contains("the test executor says no"),
+        "{err}"
+    );
     assert_eq!(drops.load(SeqCst), 1);
+}
+
+#[test]
+fn a_scoped_spawn_refuses_an_executor_with_an_error() {
+    // A borrowing task runs on a scoped thread of its own: `on` cannot apply to it.
+    let err = catch_unwind(|| {
+        transparent_future::scope(|s| Builder::new().on(&Refuse).spawn_scoped(s, || 1).map(|_| ()))
+    })
+    .expect("spawn_scoped refuses an executor without panicking");
+    let refused = err.expect_err("a scoped task cannot run on an executor");
+    assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(refused.to_string().contains("spawn_scoped"), "{refused}");
 }
 
 #[test]
@@ -377,8 +439,8 @@ fn thread_per_task_is_the_default_and_never_helped() {
             };
             match i {
                 0 => transparent_future::spawn_lazy(f),
-                1 => spawn_lazy_on(&ThreadPerTask, f),
-                _ => transparent_future::try_spawn_lazy(f).unwrap(),
+                1 => Builder::new().on(&ThreadPerTask).spawn(f).unwrap(),
+                _ => Builder::new().spawn(f).unwrap(),
             }
         })
         .collect();

@@ -13,7 +13,7 @@ use std::thread;
 use std::time::Instant;
 
 use crate::support::{Counted as Tracked, ms, panic_text};
-use transparent_future::{Deadline, Lazy, NoTimeout, Outcome, Scope, scope};
+use transparent_future::{Builder, Deadline, Lazy, NoTimeout, Outcome, Scope, WaitError, scope};
 
 #[test]
 fn tasks_borrow_non_static_data() {
@@ -23,7 +23,7 @@ fn tasks_borrow_non_static_data() {
         let n = s.spawn_lazy(|| data.len());
         let sum = s.spawn_lazy(|| data.iter().sum::<i32>());
         let words = s.spawn_lazy(|| text.split(' ').count());
-        let first = s.try_spawn_lazy(|| data[0]).unwrap();
+        let first = Builder::new().spawn_scoped(s, || data[0]).unwrap();
         *sum as usize + n * 10 + *words + *first as usize
     });
     assert_eq!(total, 10 + 40 + 3 + 1);
@@ -88,7 +88,7 @@ fn scope_returns_only_after_all_tasks_finished() {
     );
     assert!(elapsed >= ms(120), "{elapsed:?}");
     // A future may leave its scope (its value is owned); it is resolved by then.
-    assert!(Lazy::is_ready(&returned));
+    assert!(Lazy::is_done(&returned));
     assert_eq!(*returned, 7);
 }
 
@@ -205,11 +205,14 @@ fn a_deadline_releases_the_reader_but_not_the_scope() {
     let finished = AtomicBool::new(false);
     let t0 = Instant::now();
     let (outcome, released_after) = scope(|s| {
-        let x = s.spawn_lazy_with(Deadline::after(ms(40)), || {
-            thread::sleep(ms(400));
-            finished.store(true, SeqCst);
-            data.len()
-        });
+        let x = Builder::new()
+            .timeout(Deadline::after(ms(40)))
+            .spawn_scoped(s, || {
+                thread::sleep(ms(400));
+                finished.store(true, SeqCst);
+                data.len()
+            })
+            .unwrap();
         let outcome = *x; // released at the deadline
         let released_after = t0.elapsed();
         assert!(!finished.load(SeqCst));
@@ -228,12 +231,15 @@ fn a_deadline_releases_the_reader_but_not_the_scope() {
 
     // In time, the outcome is Ready; a bounded wait only gives up one wait.
     let v = scope(|s| {
-        let x = s.spawn_lazy_with(NoTimeout, || data[0]);
+        let x = Builder::new()
+            .timeout(NoTimeout)
+            .spawn_scoped(s, || data[0])
+            .unwrap();
         let y = s.spawn_lazy(|| {
             thread::sleep(ms(100));
             data[1]
         });
-        assert_eq!(Lazy::wait_timeout(&y, ms(5)), None);
+        assert_eq!(Lazy::wait_timeout(&y, ms(5)), Err(WaitError::Timeout));
         (*x, *y)
     });
     assert_eq!(v, (Outcome::Ready(7), 7));
@@ -242,10 +248,13 @@ fn a_deadline_releases_the_reader_but_not_the_scope() {
 #[test]
 fn a_late_value_in_a_scope_can_be_taken_after_the_scope() {
     let x = scope(|s| {
-        s.spawn_lazy_with(Deadline::after(ms(10)), || {
-            thread::sleep(ms(100));
-            String::from("late")
-        })
+        Builder::new()
+            .timeout(Deadline::after(ms(10)))
+            .spawn_scoped(s, || {
+                thread::sleep(ms(100));
+                String::from("late")
+            })
+            .unwrap()
     });
     // The scope waited for the task, so the late value is there.
     assert!(x.is_timeout());
@@ -273,17 +282,23 @@ fn scope_drops_every_value_exactly_once() {
         }
         // Late, never collected; late, collected.
         let d = Arc::clone(&drops);
-        let late = s.spawn_lazy_with(Deadline::after(ms(5)), move || {
-            thread::sleep(ms(60));
-            Tracked(d, 100)
-        });
+        let late = Builder::new()
+            .timeout(Deadline::after(ms(5)))
+            .spawn_scoped(s, move || {
+                thread::sleep(ms(60));
+                Tracked(d, 100)
+            })
+            .unwrap();
         assert!(late.is_timeout());
         drop(late);
         let d = Arc::clone(&drops);
-        let late2 = s.spawn_lazy_with(Deadline::after(ms(5)), move || {
-            thread::sleep(ms(60));
-            Tracked(d, 101)
-        });
+        let late2 = Builder::new()
+            .timeout(Deadline::after(ms(5)))
+            .spawn_scoped(s, move || {
+                thread::sleep(ms(60));
+                Tracked(d, 101)
+            })
+            .unwrap();
         assert!(late2.is_timeout());
         // By value, and kept beyond the scope.
         let d = Arc::clone(&drops);

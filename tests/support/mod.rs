@@ -18,8 +18,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use transparent_future::debug::CycleLink;
+use transparent_future::executor::ThreadPerTask;
 use transparent_future::{
-    CycleLink, Lazy, Outcome, ThreadPerTask, ThreadPool, TimeoutPolicy, spawn_lazy, spawn_lazy_with,
+    Builder, Lazy, Outcome, ThreadPool, TimeoutPolicy, spawn_lazy, spawn_lazy_with,
 };
 
 // ---------------------------------------------------------------------------------
@@ -195,7 +197,7 @@ impl Starts {
 #[track_caller]
 pub fn settled<T>(x: &Lazy<T>) {
     let until = Instant::now() + Duration::from_secs(5);
-    while !Lazy::is_ready(x) {
+    while !Lazy::is_done(x) {
         assert!(Instant::now() < until, "the task never finished");
         thread::sleep(ms(5));
     }
@@ -328,7 +330,7 @@ pub enum Exec {
     Threads,
     /// A `ThreadPool` (`ThreadPool::spawn_lazy`).
     Pool(ThreadPool),
-    /// A rayon pool (`spawn_lazy_on(&rayon_pool, ..)`); a dedicated one, so that
+    /// A rayon pool (`Builder::new().on(&rayon_pool).spawn(..).unwrap()`); a dedicated one, so that
     /// blocked test tasks never starve rayon's global pool.
     #[cfg(feature = "rayon")]
     Rayon(Arc<rayon::ThreadPool>),
@@ -368,7 +370,7 @@ impl Exec {
             Exec::Threads => spawn_lazy(f),
             Exec::Pool(pool) => pool.spawn_lazy(f),
             #[cfg(feature = "rayon")]
-            Exec::Rayon(pool) => transparent_future::spawn_lazy_on(&**pool, f),
+            Exec::Rayon(pool) => Builder::new().on(&**pool).spawn(f).unwrap(),
         }
     }
 
@@ -382,7 +384,7 @@ impl Exec {
             Exec::Threads => spawn_lazy_with(policy, f),
             Exec::Pool(pool) => pool.spawn_lazy_with(policy, f),
             #[cfg(feature = "rayon")]
-            Exec::Rayon(pool) => transparent_future::spawn_lazy_with_on(&**pool, policy, f),
+            Exec::Rayon(pool) => Builder::new().on(&**pool).timeout(policy).spawn(f).unwrap(),
         }
     }
 

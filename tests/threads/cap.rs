@@ -2,10 +2,11 @@
 //!
 //! `ThreadPerTask` is the executor behind `spawn_lazy`: one thread per future, counted
 //! by `ThreadPerTask::live_threads()`. Past the cap set with
-//! `ThreadPerTask::set_max_live_threads(n)`, a thread is refused: `Builder::spawn*`,
-//! `try_spawn_lazy*`, `try_spawn_lazy_on(&ThreadPerTask)` and `Scope::try_spawn_lazy`
-//! return an `Err` of kind `WouldBlock` whose message names the cap, and `spawn_lazy`
-//! and friends panic with a clear message; the refused closure never runs and is
+//! `ThreadPerTask::set_max_live_threads(n)`, a thread is refused: every `Builder`
+//! spawn (`spawn`, `spawn_cancellable`, `spawn_scoped`, with or without a timeout, on
+//! the default executor or `on(&ThreadPerTask)`) returns an `Err` of kind `WouldBlock`
+//! whose message names the cap, and the shorthands (`spawn_lazy`, `spawn_lazy_with`,
+//! `Scope::spawn_lazy`) panic with a clear message; the refused closure never runs and is
 //! dropped once. The default cap is derived from the system's limits.
 //!
 //! The cap and the live count are process-global, so every test in this file holds
@@ -19,11 +20,8 @@ use std::thread;
 use std::time::Duration;
 
 use crate::support::{Counted as Tracked, Gate, panic_text, serial, wait_live};
-use transparent_future::{
-    Builder, Deadline, Lazy, NoTimeout, ThreadPerTask, spawn_lazy, spawn_lazy_cancellable,
-    spawn_lazy_cancellable_with, spawn_lazy_on, spawn_lazy_with, try_spawn_lazy, try_spawn_lazy_on,
-    try_spawn_lazy_with, try_spawn_lazy_with_on,
-};
+use transparent_future::executor::ThreadPerTask;
+use transparent_future::{Builder, Deadline, Lazy, NoTimeout, spawn_lazy, spawn_lazy_with};
 
 /// Holds `serial()`, waits until no thread-per-task thread is left from an earlier test,
 /// and restores the cap when dropped (also when the test fails).
@@ -104,21 +102,28 @@ fn the_cap_refuses_threads_with_would_block() {
             1
         }
     };
-    assert_cap_error(try_spawn_lazy(task(&drops, &ran)), cap, "try_spawn_lazy");
     assert_cap_error(
-        try_spawn_lazy_with(NoTimeout, task(&drops, &ran)),
+        Builder::new().spawn(task(&drops, &ran)),
         cap,
-        "try_spawn_lazy_with",
+        "Builder::spawn",
     );
     assert_cap_error(
-        try_spawn_lazy_on(&ThreadPerTask, task(&drops, &ran)),
+        Builder::new().timeout(NoTimeout).spawn(task(&drops, &ran)),
         cap,
-        "try_spawn_lazy_on",
+        "Builder::timeout(..).spawn",
     );
     assert_cap_error(
-        try_spawn_lazy_with_on(&ThreadPerTask, NoTimeout, task(&drops, &ran)),
+        Builder::new().on(&ThreadPerTask).spawn(task(&drops, &ran)),
         cap,
-        "try_spawn_lazy_with_on",
+        "Builder::on(..).spawn",
+    );
+    assert_cap_error(
+        Builder::new()
+            .on(&ThreadPerTask)
+            .timeout(NoTimeout)
+            .spawn(task(&drops, &ran)),
+        cap,
+        "Builder::on(..).timeout(..).spawn",
     );
     assert_cap_error(
         Builder::new().spawn(task(&drops, &ran)),
@@ -127,9 +132,10 @@ fn the_cap_refuses_threads_with_would_block() {
     );
     assert_cap_error(
         Builder::new()
-            .name("refused".into())
+            .name("refused")
             .stack_size(64 * 1024)
-            .spawn_with(Deadline::after(Duration::from_secs(1)), task(&drops, &ran)),
+            .timeout(Deadline::after(Duration::from_secs(1)))
+            .spawn(task(&drops, &ran)),
         cap,
         "Builder::spawn_with",
     );
@@ -141,7 +147,11 @@ fn the_cap_refuses_threads_with_would_block() {
     );
     transparent_future::scope(|s| {
         let t = task(&drops, &ran);
-        assert_cap_error(s.try_spawn_lazy(t), cap, "Scope::try_spawn_lazy");
+        assert_cap_error(
+            Builder::new().spawn_scoped(s, t),
+            cap,
+            "Builder::spawn_scoped",
+        );
         let t = task(&drops, &ran);
         assert_cap_panic(|| s.spawn_lazy(t), cap, "Scope::spawn_lazy");
     });
@@ -152,22 +162,24 @@ fn the_cap_refuses_threads_with_would_block() {
         cap,
         "spawn_lazy_with",
     );
-    assert_cap_panic(
-        || spawn_lazy_on(&ThreadPerTask, task(&drops, &ran)),
+    assert_cap_error(
+        Builder::new().on(&ThreadPerTask).spawn(task(&drops, &ran)),
         cap,
-        "spawn_lazy_on",
+        "Builder::on(&ThreadPerTask).spawn",
     );
     let t = task(&drops, &ran);
-    assert_cap_panic(
-        || spawn_lazy_cancellable(move |_token| t()),
+    assert_cap_error(
+        Builder::new().spawn_cancellable(move |_token| t()),
         cap,
-        "spawn_lazy_cancellable",
+        "Builder::spawn_cancellable",
     );
     let t = task(&drops, &ran);
-    assert_cap_panic(
-        || spawn_lazy_cancellable_with(NoTimeout, move |_token| t()),
+    assert_cap_error(
+        Builder::new()
+            .timeout(NoTimeout)
+            .spawn_cancellable(move |_token| t()),
         cap,
-        "spawn_lazy_cancellable_with",
+        "Builder::timeout(..).spawn_cancellable",
     );
 
     // Nothing refused ran; everything it captured was dropped, once.
@@ -180,7 +192,7 @@ fn the_cap_refuses_threads_with_would_block() {
     gate.open();
     assert_eq!(running.iter().map(|x| **x).sum::<usize>(), 3);
     wait_live(0);
-    let again = try_spawn_lazy(|| 5).expect("refused below the cap");
+    let again = Builder::new().spawn(|| 5).expect("refused below the cap");
     assert_eq!(*again, 5);
     let b = Builder::new().spawn(|| 6).expect("refused below the cap");
     assert_eq!(*b, 6);
@@ -196,14 +208,15 @@ fn raising_the_cap_admits_more_and_lowering_it_spares_running_threads() {
         g.wait();
         1
     });
-    assert_cap_error(try_spawn_lazy(|| 2), 1, "at the cap of 1");
+    assert_cap_error(Builder::new().spawn(|| 2), 1, "at the cap of 1");
     ThreadPerTask::set_max_live_threads(2);
     let g = gate.clone();
-    let second = try_spawn_lazy(move || {
-        g.wait();
-        2
-    })
-    .expect("refused under a raised cap");
+    let second = Builder::new()
+        .spawn(move || {
+            g.wait();
+            2
+        })
+        .expect("refused under a raised cap");
     assert_eq!(ThreadPerTask::live_threads(), 2);
     // Lowering the cap below the running count refuses new threads, kills nothing.
     ThreadPerTask::set_max_live_threads(1);
@@ -265,12 +278,12 @@ fn every_thread_per_task_future_counts_while_it_runs() {
     };
     let a = spawn_lazy(g());
     let b = spawn_lazy_with(NoTimeout, g());
-    let c = try_spawn_lazy(g()).unwrap();
-    let d = spawn_lazy_on(&ThreadPerTask, g());
+    let c = Builder::new().spawn(g()).unwrap();
+    let d = Builder::new().on(&ThreadPerTask).spawn(g()).unwrap();
     let e = Builder::new().spawn(g()).unwrap();
     let f = {
         let g = g();
-        spawn_lazy_cancellable(move |_t| g())
+        Builder::new().spawn_cancellable(move |_t| g()).unwrap()
     };
     assert_eq!(ThreadPerTask::live_threads(), 6);
     let data = [1u8; 4];

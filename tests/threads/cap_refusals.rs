@@ -10,9 +10,9 @@ use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use crate::support::{RestoreCap, panics_with, secs, serial, wait_live, within};
+use transparent_future::executor::ThreadPerTask;
 use transparent_future::{
-    Builder, Deadline, Lazy, ThreadPerTask, ThreadPool, background, spawn_lazy,
-    spawn_lazy_cancellable, spawn_lazy_with, try_spawn_lazy, try_spawn_lazy_with,
+    Builder, Deadline, Lazy, ThreadPool, background, spawn_lazy, spawn_lazy_with,
 };
 
 /// Counts how often a closure's captures were dropped and whether it ran.
@@ -81,7 +81,7 @@ fn past_the_live_thread_cap_every_spawn_is_refused_clearly_and_nothing_is_lost()
         let (open_b, gate_b) = mpsc::channel::<()>();
         let a = spawn_lazy(move || gate_a.recv().map(|()| 10).unwrap_or(0));
         let b = Builder::new()
-            .name("cap-b".into())
+            .name("cap-b")
             .spawn(move || gate_b.recv().map(|()| 20).unwrap_or(0))
             .unwrap();
         wait_live(2);
@@ -89,7 +89,7 @@ fn past_the_live_thread_cap_every_spawn_is_refused_clearly_and_nothing_is_lost()
         // The Builder and the try_ forms return the refusal.
         let probe = Arc::new(Probe::default());
         let e = Builder::new()
-            .name("refused".into())
+            .name("refused")
             .spawn(probed(&probe))
             .map(|_| ())
             .unwrap_err();
@@ -103,7 +103,8 @@ fn past_the_live_thread_cap_every_spawn_is_refused_clearly_and_nothing_is_lost()
 
         let probe = Arc::new(Probe::default());
         let e = Builder::new()
-            .spawn_with(Deadline::after(Duration::from_secs(60)), probed(&probe))
+            .timeout(Deadline::after(Duration::from_secs(60)))
+            .spawn(probed(&probe))
             .map(|_| ())
             .unwrap_err();
         is_cap_error(&e, 2, "Builder::spawn_with");
@@ -119,22 +120,27 @@ fn past_the_live_thread_cap_every_spawn_is_refused_clearly_and_nothing_is_lost()
         refused_cleanly(&probe, "Builder::spawn_cancellable");
 
         let probe = Arc::new(Probe::default());
-        let e = try_spawn_lazy(probed(&probe)).map(|_| ()).unwrap_err();
-        is_cap_error(&e, 2, "try_spawn_lazy");
-        refused_cleanly(&probe, "try_spawn_lazy");
-
-        let probe = Arc::new(Probe::default());
-        let e = try_spawn_lazy_with(Deadline::after(Duration::MAX), probed(&probe))
+        let e = Builder::new()
+            .spawn(probed(&probe))
             .map(|_| ())
             .unwrap_err();
-        is_cap_error(&e, 2, "try_spawn_lazy_with");
-        refused_cleanly(&probe, "try_spawn_lazy_with");
+        is_cap_error(&e, 2, "Builder::spawn");
+        refused_cleanly(&probe, "Builder::spawn");
+
+        let probe = Arc::new(Probe::default());
+        let e = Builder::new()
+            .timeout(Deadline::after(Duration::MAX))
+            .spawn(probed(&probe))
+            .map(|_| ())
+            .unwrap_err();
+        is_cap_error(&e, 2, "Builder::timeout(..).spawn");
+        refused_cleanly(&probe, "Builder::timeout(..).spawn");
 
         // The panicking forms name the cap.
         let probe = Arc::new(Probe::default());
         let text = panics_with("the cap is 2", || spawn_lazy(probed(&probe)));
-        assert!(text.contains("refused a background task"), "{text}");
-        assert!(text.contains("try_ spawn functions"), "{text}");
+        assert!(text.contains("the background task was refused"), "{text}");
+        assert!(text.contains("Builder's spawn methods"), "{text}");
         refused_cleanly(&probe, "spawn_lazy");
 
         let probe = Arc::new(Probe::default());
@@ -145,17 +151,21 @@ fn past_the_live_thread_cap_every_spawn_is_refused_clearly_and_nothing_is_lost()
 
         let probe = Arc::new(Probe::default());
         let f = probed(&probe);
-        panics_with("the cap is 2", || spawn_lazy_cancellable(move |_| f()));
-        refused_cleanly(&probe, "spawn_lazy_cancellable");
+        panics_with("the cap is 2", || {
+            Builder::new().spawn_cancellable(move |_| f()).unwrap()
+        });
+        refused_cleanly(&probe, "Builder::spawn_cancellable");
 
         let slow = background(|n: u32| n + 1);
         panics_with("the cap is 2", || slow(1));
 
         // Scoped tasks count against the same cap.
         let data = [1, 2, 3];
-        let scoped = transparent_future::scope(|s| s.try_spawn_lazy(|| data.len()).map(|n| *n));
-        is_cap_error(&scoped.unwrap_err(), 2, "Scope::try_spawn_lazy");
-        panics_with("a scoped background task was refused", || {
+        let scoped = transparent_future::scope(|s| {
+            Builder::new().spawn_scoped(s, || data.len()).map(|n| *n)
+        });
+        is_cap_error(&scoped.unwrap_err(), 2, "Builder::spawn_scoped");
+        panics_with("Scope::spawn_lazy: the background task was refused", || {
             transparent_future::scope(|s| *s.spawn_lazy(|| data.len()))
         });
 
@@ -163,7 +173,7 @@ fn past_the_live_thread_cap_every_spawn_is_refused_clearly_and_nothing_is_lost()
         // with a clear panic instead of waiting forever, and the closure never runs.
         let probe = Arc::new(Probe::default());
         let f = probed(&probe);
-        let mapped = Lazy::map(Lazy::ready(1u32), move |v| v + f());
+        let mapped = Lazy::map(Lazy::with_value(1u32), move |v| v + f());
         let text = panics_with("dropped without running", || *mapped);
         assert!(text.contains("the follow-up work of a future"), "{text}");
         refused_cleanly(&probe, "Lazy::map on a ready future");

@@ -1,6 +1,6 @@
 //! Waiting for many pending pool futures needs no thread per future and no polling
-//! loop: 200 pending pool futures are waited for (`first_ready_deadline`,
-//! `first_ready`, `as_completed`) without 200 threads and without the waiting thread
+//! loop: 200 pending pool futures are waited for (`first_done_deadline`,
+//! `first_done`, `as_completed`) without 200 threads and without the waiting thread
 //! using CPU, and they all finish once their gate opens. Moved here from the
 //! composition tests because they count the process's threads.
 
@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{Gate, ms, serial, thread_count, within};
-use transparent_future::{Lazy, ThreadPool, as_completed, first_ready, first_ready_deadline};
+use transparent_future::{Lazy, ThreadPool, as_completed, first_done, first_done_deadline};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -58,8 +58,7 @@ fn waiting_for_200_pending_pool_futures_uses_no_thread_per_future_and_no_polling
         let fs = std::sync::Arc::clone(&futures);
         let waiter = thread::spawn(move || {
             tid_tx.send(my_tid()).unwrap();
-            first_ready_deadline(&fs, Instant::now() + Duration::from_secs(15))
-                .map(|(i, v)| (i, *v))
+            first_done_deadline(&fs, Instant::now() + Duration::from_secs(15)).map(|(i, v)| (i, *v))
         });
         let tid = tid_rx.recv().unwrap();
         thread::sleep(ms(100));
@@ -79,8 +78,8 @@ fn waiting_for_200_pending_pool_futures_uses_no_thread_per_future_and_no_polling
         let (i, v) = waiter.join().unwrap().expect("a future was ready");
         assert_eq!(i, v);
 
-        // first_ready and as_completed over them, now done: nothing grows either.
-        assert!(first_ready(&futures).0 < 200);
+        // first_done and as_completed over them, now done: nothing grows either.
+        assert!(first_done(&futures).0 < 200);
         let futures = std::sync::Arc::try_unwrap(futures).unwrap();
         let mut seen: Vec<usize> = as_completed(futures).map(|(i, f)| *f - i).collect();
         seen.dedup();
@@ -91,7 +90,7 @@ fn waiting_for_200_pending_pool_futures_uses_no_thread_per_future_and_no_polling
 
 #[cfg(target_os = "linux")]
 #[test]
-fn first_ready_and_as_completed_over_200_gated_pool_futures_finish_once_opened() {
+fn first_done_and_as_completed_over_200_gated_pool_futures_finish_once_opened() {
     let _serial = serial();
     within(LIMIT, || {
         let pool = ThreadPool::new(2);
@@ -112,7 +111,7 @@ fn first_ready_and_as_completed_over_200_gated_pool_futures_finish_once_opened()
         let first = make(&gate);
         let rest = make(&gate);
         let waiter = thread::spawn(move || {
-            let (i, v) = first_ready(&first);
+            let (i, v) = first_done(&first);
             assert_eq!(i, *v);
             let mut n = 0;
             for (i, f) in as_completed(rest) {

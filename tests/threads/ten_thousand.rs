@@ -13,7 +13,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{RestoreCap, serial};
-use transparent_future::{Builder, Lazy, ThreadPerTask, try_spawn_lazy};
+use transparent_future::executor::ThreadPerTask;
+use transparent_future::{Builder, Lazy};
 
 const N: usize = 10_000;
 
@@ -67,10 +68,12 @@ fn ten_thousand_blocked_thread_per_task_futures() {
         );
         thread::sleep(Duration::from_millis(5));
     }
-    assert!(!Lazy::is_ready(&futures[0]));
+    assert!(!Lazy::is_done(&futures[0]));
 
     // The cap is reached: the next thread is refused, by every form.
-    let err = try_spawn_lazy(|| 0).expect_err("a thread past the cap was accepted");
+    let err = Builder::new()
+        .spawn(|| 0)
+        .expect_err("a thread past the cap was accepted");
     assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
     assert!(err.to_string().contains(&format!("cap is {N}")), "{err}");
     let err = Builder::new()
@@ -96,7 +99,9 @@ fn ten_thousand_blocked_thread_per_task_futures() {
         );
         thread::sleep(Duration::from_millis(5));
     }
-    let again = try_spawn_lazy(|| 1).expect("refused after the threads ended");
+    let again = Builder::new()
+        .spawn(|| 1)
+        .expect("refused after the threads ended");
     assert_eq!(*again, 1);
     assert!(
         t0.elapsed() < Duration::from_secs(20),

@@ -21,14 +21,12 @@ use std::time::{Duration, Instant};
 
 use transparent_future::{Deadline, Lazy, Outcome, ThreadPool, background};
 
+use crate::support::ms;
+
 /// One slow call.
 const SLOW: Duration = Duration::from_millis(200);
 /// Three overlapping slow calls end well before three sequential ones would (600 ms).
 const THREE_OVERLAPPED: Duration = Duration::from_millis(550);
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 fn me() -> ThreadId {
     thread::current().id()

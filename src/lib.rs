@@ -332,7 +332,7 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-// The layers, bottom first; each module uses only those above it in this list.
+// The layers; each module uses only those below it (see docs/design.md), `actor` on top.
 mod compose; // futures from futures: map/then, all, first_done, as_completed, .await
 mod core; // the engine: state machine, task, jobs and homes, threads, timer
 mod deadlock; // the wait-for registry and cycle search
@@ -342,16 +342,18 @@ mod spawn; // starting tasks: Builder, the shorthands, scope, background!
 
 pub use crate::compose::future;
 pub use crate::compose::many::{
-    AsCompleted, as_completed, first_done, first_done_deadline, first_done_timeout,
+    AsCompleted, AsCompletedUntil, as_completed, first_done, first_done_deadline,
+    first_done_timeout,
 };
 pub use crate::core::cancel::CancelToken;
-pub use crate::core::panic::TaskPanic;
+pub use crate::core::panic::{BrokenPromise, TaskPanic};
 pub use crate::deadlock::debug;
 pub use crate::executor::pool::ThreadPool;
 pub use crate::lazy::Lazy;
 pub use crate::lazy::error::WaitError;
 pub use crate::lazy::outcome::Outcome;
 pub use crate::lazy::policy::{Deadline, NoTimeout, TimeoutPolicy};
+pub use crate::lazy::promise::Promise;
 pub use crate::lazy::shared::SharedLazy;
 pub use crate::spawn::background::background;
 pub use crate::spawn::builder::Builder;

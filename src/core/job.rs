@@ -7,6 +7,7 @@ use std::io;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread;
 
+use crate::core::panic::TaskPanic;
 use crate::core::threads;
 
 /// Work to run once, with nothing to return: follow-up work handed to an executor.
@@ -45,6 +46,9 @@ pub(crate) trait Queue: Send + Sync {
     fn enqueue(&self, task: Runnable);
     /// Whether a worker is waiting for a task (which then starts at once).
     fn has_idle_worker(&self) -> bool;
+    /// A task of this pool (or a future that follows one) panicked and no reader saw
+    /// it: hand it to the pool's panic handler, if any.
+    fn unread_panic(&self, panic: TaskPanic);
 }
 
 /// Where follow-up work of a task goes (a continuation whose input is already there):
@@ -80,6 +84,14 @@ impl Home {
             .as_ref()
             .and_then(Weak::upgrade)
             .is_some_and(|pool| pool.has_idle_worker())
+    }
+
+    /// Reports a panic that no reader saw to the pool's handler (nothing without a
+    /// pool, or once the pool is gone).
+    pub(crate) fn unread_panic(&self, panic: TaskPanic) {
+        if let Some(pool) = self.pool.as_ref().and_then(Weak::upgrade) {
+            pool.unread_panic(panic);
+        }
     }
 
     /// Runs follow-up work: on the pool if there is one, else on a new thread (under

@@ -333,6 +333,7 @@
 pub struct ReadmeDoctests;
 
 // The layers; each module uses only those below it (see docs/design.md), `actor` on top.
+mod actor; // objects with a worker of their own: Actor, calls, mailboxes
 mod compose; // futures from futures: map/then, all, first_done, as_completed, .await
 mod core; // the engine: state machine, task, jobs and homes, threads, timer
 mod deadlock; // the wait-for registry and cycle search
@@ -340,6 +341,7 @@ pub mod executor; // where tasks run: the Executor trait, thread per task, pool,
 mod lazy; // the handle and its vocabulary: Lazy, SharedLazy, Outcome, policies, errors
 mod spawn; // starting tasks: Builder, the shorthands, scope, background!
 
+pub use crate::actor::Actor;
 pub use crate::compose::future;
 pub use crate::compose::many::{
     AsCompleted, AsCompletedUntil, as_completed, first_done, first_done_deadline,

@@ -438,9 +438,10 @@ enum Step<T: Send + 'static> {
 }
 
 impl<T: Send + 'static> AsCompleted<T> {
-    /// Ends the iteration at `deadline`: the iterator yields the futures done by then,
-    /// in completion order, and then stops (Python's `as_completed(timeout=)`, which
-    /// raises `TimeoutError` instead). [`AsCompletedUntil::unfinished`] then tells how
+    /// Ends the iteration at `deadline`: the iterator yields futures in completion
+    /// order as they are done, and stops when it would have to wait past the deadline
+    /// (Python's `as_completed(timeout=)`, which raises `TimeoutError` there). Futures
+    /// already done when it looks are still yielded, since reading them cannot block. [`AsCompletedUntil::unfinished`] then tells how
     /// many were left, and [`AsCompletedUntil::into_unfinished`] gives them back,
     /// still running. A bounded iteration never runs a queued task on this thread.
     ///

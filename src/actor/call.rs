@@ -121,9 +121,10 @@ impl<S, R: Send, F: Send> Node for Call<S, R, F> {
 
     /// Helping a call means helping its actor: on an executor that allows it, a
     /// reader runs the actor's queued calls (this one among them) rather than sleep
-    /// while they wait behind it, say, on a one-worker pool.
+    /// while they wait behind it, say, on a one-worker pool. Never for a call with a
+    /// deadline, whose readers must be released at it (as for a task).
     fn help(&self) -> bool {
-        self.actor.upgrade().is_some_and(|actor| actor.help())
+        self.core.deadline().is_none() && self.actor.upgrade().is_some_and(|actor| actor.help())
     }
 
     fn unstarted(&self) -> bool {

@@ -427,7 +427,9 @@ impl ThreadPool {
     ///
     /// Returns a future that resolves once every worker has finished its last task and
     /// exited: wait for it (`Lazy::wait`, `Lazy::wait_timeout`, `.await`) or drop it.
-    /// Calling `shutdown` again is harmless and returns another such future.
+    /// Calling `shutdown` again is harmless and returns another such future. (Waiting
+    /// for it from one of the pool's own tasks would wait for that task's own worker:
+    /// it never ends.)
     ///
     /// ```
     /// use std::time::Duration;

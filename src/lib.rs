@@ -37,8 +37,15 @@
 //!   [`Lazy::get`] peeks without blocking, [`Lazy::is_done`] asks whether the outcome is
 //!   decided, [`Lazy::try_wait`], [`Lazy::wait_timeout`] and [`Lazy::wait_deadline`]
 //!   return a [`WaitError`] instead of panicking.
-//! * **Combine** futures: [`Lazy::map`], [`Lazy::then`], [`Lazy::all`], [`first_done`],
-//!   [`as_completed`], [`SharedLazy`] for many owners, and `.await` (module [`future`]).
+//! * **Complete** a future from anywhere: [`Lazy::promise`] gives a [`Promise`] that
+//!   any thread sets once (a callback, an event loop); a dropped one fails its readers
+//!   as a broken promise instead of leaving them waiting.
+//! * **Combine** futures: [`Lazy::map`], [`Lazy::then`], [`Lazy::handle`] (sees
+//!   failures too), [`Lazy::timeout`], [`Lazy::all`], [`Lazy::all_settled`],
+//!   [`first_done`], [`as_completed`], [`SharedLazy`] for many owners and many
+//!   continuations, and `.await` (module [`future`]).
+//! * **Serve** a state from one worker: an [`Actor`] runs your calls on it one at a
+//!   time, in order, each returning a future at once (Io's `@`).
 //! * **Choose where it runs**: the [`executor`] module (thread per task, rayon, your
 //!   own [`Executor`](executor::Executor)) and [`ThreadPool`].
 //! * **Debug** a hang: a wait that would close a cycle of waits is refused, naming the
@@ -187,8 +194,17 @@
 //! * **Many futures**: [`Lazy::all`] (order kept, first panic wins), [`first_done`],
 //!   [`first_done_timeout`], [`first_done_deadline`], [`as_completed`], and
 //!   [`Lazy::all_with`] for one deadline shared by a group.
+//! * **Failures and deadlines**: [`Lazy::handle`] runs however its input ended (value,
+//!   panic with its payload, broken promise; a timeout is a value) and can recover;
+//!   [`Lazy::recover`] replaces only a failure. [`Lazy::timeout`] puts a deadline on a
+//!   future that is already running. [`Lazy::all_settled`] waits for every member of a
+//!   group however each ends; [`AsCompleted::timeout`] bounds an `as_completed`
+//!   iteration and reports how many were left.
 //! * **Sharing**: [`Lazy::share`] gives a [`SharedLazy`], a cheap `Clone` handle that is
-//!   as transparent as `Lazy`; a panic reaches every clone.
+//!   as transparent as `Lazy`; a panic reaches every clone. [`SharedLazy::map`],
+//!   [`SharedLazy::then`] and [`SharedLazy::handle`] hang several continuations on one
+//!   future; awaiting or [unwrapping](SharedLazy::unwrap_or_clone) the last handle
+//!   moves the value out instead of cloning it.
 //! * **Async**: `Lazy<T>`, `&Lazy<T>` and `SharedLazy<T>` implement
 //!   `std::future::IntoFuture` (the [`future`] module), so async code can `.await` a
 //!   background value without blocking its executor. No async runtime is a dependency.
@@ -210,6 +226,118 @@
 //! let done: Vec<u64> = as_completed(racers).map(|(_, f)| *f).collect();
 //! assert_eq!(done, [5, 50]);                                     // in completion order
 //! ```
+//!
+//! # Promises: a future someone else completes
+//!
+//! [`Lazy::promise`] returns a [`Promise<T>`] and the [`Lazy<T>`] it completes. The
+//! future is like any other (operators, combinators, `.await`, `Debug`); the promise
+//! travels to whoever will have the value and is consumed by [`Promise::set`], so it
+//! completes the future at most once. Dropped unset, it fails the future as a broken
+//! promise: checked waits return [`WaitError::Broken`], implicit accesses panic with
+//! `broken promise: ...`. [`Lazy::promise_with`] adds a deadline with the rules of a
+//! task's; a value set after it comes back to the setter as `Err(value)`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use transparent_future::{Deadline, Lazy, Outcome, WaitError};
+//!
+//! // A callback API, bridged: the callback completes the promise.
+//! fn on_reply(callback: impl FnOnce(String) + Send + 'static) {
+//!     std::thread::spawn(move || callback("pong".into()));
+//! }
+//! let (promise, reply) = Lazy::promise();
+//! on_reply(move |text| { let _ = promise.set(text); });
+//! assert_eq!(*reply, "pong");
+//!
+//! let (dropped, never) = Lazy::<u8>::promise();
+//! drop(dropped);
+//! assert!(matches!(Lazy::try_wait(&never), Err(WaitError::Broken(_))));
+//!
+//! let (late, x) = Lazy::promise_with(Deadline::after(Duration::from_millis(5)));
+//! assert_eq!(*x, Outcome::Timeout);
+//! assert_eq!(late.set(1), Err(1)); // the late value is the setter's again
+//! ```
+//!
+//! # Actors
+//!
+//! Io turns an object into an actor with `@`: its messages queue up and run one at a
+//! time on the object's own coroutine, each answering with a transparent future. An
+//! [`Actor<S>`] is that, with threads: it owns a state on one worker (a thread of its
+//! own with [`Actor::new`], or any executor with [`Actor::on`]); [`Actor::call`] sends
+//! a closure that gets `&mut S` and returns a `Lazy` of its result at once. Calls run
+//! one at a time, in the order each caller sent them; the handle is `Clone`, `Send`
+//! and `Sync`. A call that panics fails its own readers and the actor serves on;
+//! [`Actor::stop`] hands the state back; a call that waits on a later call of its own
+//! actor is a deadlock the detector names.
+//!
+//! ```
+//! use transparent_future::{Actor, Lazy};
+//!
+//! let cache = Actor::new(std::collections::HashMap::new());
+//! cache.call(|m| m.insert("io", 1994));
+//! let year = cache.call(|m| m.get("io").copied());
+//! assert_eq!(*year, Some(1994));
+//! let state = Lazy::into_inner(cache.stop());
+//! assert_eq!(state.len(), 1);
+//! ```
+//!
+//! # Coming from another library
+//!
+//! You want X, write Y. `x` is a `Lazy<T>`, `s` a [`SharedLazy<T>`], `pool` a
+//! [`ThreadPool`], `d` a `Duration` (or any [`TimeoutPolicy`]).
+//!
+//! | Java `CompletableFuture` | here |
+//! | --- | --- |
+//! | `supplyAsync(f)`, `supplyAsync(f, executor)` | [`spawn_lazy(f)`](spawn_lazy), `Builder::new().on(&pool).spawn(f)` |
+//! | `new CompletableFuture<>()`, `complete(v)` | `let (p, x) = Lazy::promise();`, [`p.set(v)`](Promise::set) |
+//! | `join()`, `get()`, `get(timeout)` | `*x`, [`Lazy::try_wait`], [`Lazy::wait_timeout`] |
+//! | `isDone()`, `getNow(v)` | [`Lazy::is_done`], `Lazy::get(&x).unwrap_or(&v)` |
+//! | `thenApply(f)`, `thenCompose(f)` | [`Lazy::map`], [`Lazy::then`] |
+//! | `thenApply` twice on one stage | [`SharedLazy::map`] on `Lazy::share(x)` |
+//! | `handle(fn)`, `whenComplete(fn)` | [`Lazy::handle`] |
+//! | `exceptionally(fn)` | [`Lazy::recover`] |
+//! | `orTimeout(d)` | [`Lazy::timeout(x, d)`](Lazy::timeout) |
+//! | `completeOnTimeout(v, d)` | `Lazy::map(Lazy::timeout(x, d), \|o\| o.unwrap_or(v))` |
+//! | `allOf(..)`, `anyOf(..)` | [`Lazy::all_settled`] (or [`Lazy::all`]), [`first_done`] |
+//! | `cancel(true)` | [`Lazy::cancel`] (cooperative, see [`CancelToken`]) |
+//!
+//! | Python `concurrent.futures` | here |
+//! | --- | --- |
+//! | `ThreadPoolExecutor(max_workers, thread_name_prefix)` | `ThreadPool::builder().workers(n).name_prefix(p).build()` |
+//! | `executor.submit(fn)` | [`pool.spawn_lazy(f)`](ThreadPool::spawn_lazy) |
+//! | `Future()`, `set_result(v)` | [`Lazy::promise`], [`Promise::set`] |
+//! | `result()`, `result(timeout)` | `*x`, [`Lazy::wait_timeout`] |
+//! | `exception()` | `Lazy::try_wait(&x)` → `Err(WaitError::Panicked(p))` |
+//! | `done()` | [`Lazy::is_done`] |
+//! | `add_done_callback(fn)` | [`Lazy::handle`] |
+//! | `as_completed(fs)`, `as_completed(fs, timeout)` | [`as_completed(fs)`](as_completed), [`as_completed(fs).timeout(t)`](AsCompleted::timeout) |
+//! | `wait(fs, return_when=ALL_COMPLETED)` | [`Lazy::all_settled`] |
+//! | `wait(fs, return_when=FIRST_COMPLETED)` | [`first_done`] |
+//! | `shutdown(wait=False)`, `shutdown(wait=True)` | [`pool.shutdown()`](ThreadPool::shutdown), `Lazy::wait(&pool.shutdown())` |
+//!
+//! | C++ `<future>` | here |
+//! | --- | --- |
+//! | `std::async(f)` | [`spawn_lazy(f)`](spawn_lazy) |
+//! | `std::promise<T>`, `get_future()`, `set_value(v)` | `let (p, x) = Lazy::promise();`, [`p.set(v)`](Promise::set) |
+//! | `future_errc::broken_promise` | [`WaitError::Broken`] ([`BrokenPromise`]) |
+//! | `get()`, `wait_for(d)` | [`Lazy::into_inner`] or `*x`, [`Lazy::wait_timeout`] |
+//! | `std::shared_future` | [`SharedLazy`] |
+//!
+//! | futures-rs and tokio | here |
+//! | --- | --- |
+//! | `oneshot::channel()` | [`Lazy::promise`]: the receiver is a value as well as a future |
+//! | `FutureExt::shared()`, `Shared` | [`Lazy::share`], [`SharedLazy`] (the last handle's `.await` moves the value) |
+//! | `map`, `then` | [`Lazy::map`], [`Lazy::then`] |
+//! | `join_all`, `select_all` | [`Lazy::all`], [`first_done`] |
+//! | `catch_unwind()` | [`Lazy::handle`], or [`Lazy::try_wait`] → `WaitError::Panicked` |
+//! | `tokio::time::timeout(d, f)` | [`Lazy::timeout(x, d)`](Lazy::timeout) |
+//!
+//! | actors | here |
+//! | --- | --- |
+//! | Io's `obj @method(args)` | `actor.call(\|obj\| obj.method(args))` |
+//! | Erlang's `gen_server:call(Pid, Req)`, with a timeout | [`actor.call(f)`](Actor::call), [`actor.call_with(Deadline::after(t), f)`](Actor::call_with) |
+//! | actix's `addr.send(msg)`, ractor's `call!` | [`actor.call(f)`](Actor::call) |
+//! | `gen_server:stop`, taking the state back | [`actor.stop()`](Actor::stop) |
 //!
 //! # Deadlock detection
 //!
@@ -309,7 +437,8 @@
 //! # Related crates
 //!
 //! * [`std::thread::spawn`] and `JoinHandle`: the primitive underneath.
-//! * `poll-promise`: a promise polled from a UI loop, not a transparent value.
+//! * `poll-promise`: a promise polled from a UI loop, not a transparent value; its
+//!   `Sender` is our [`Promise`].
 //! * `futures::future::Shared`: shares an async result; [`SharedLazy`] is its
 //!   thread-backed, transparent counterpart, and also delivers a panic to every clone.
 //! * `rayon`: data parallelism on a pool; `rayon::spawn` returns nothing.
@@ -332,7 +461,8 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-// The layers, bottom first; each module uses only those above it in this list.
+// The layers; each module uses only those below it (see docs/design.md), `actor` on top.
+mod actor; // objects with a worker of their own: Actor, calls, mailboxes
 mod compose; // futures from futures: map/then, all, first_done, as_completed, .await
 mod core; // the engine: state machine, task, jobs and homes, threads, timer
 mod deadlock; // the wait-for registry and cycle search
@@ -340,18 +470,21 @@ pub mod executor; // where tasks run: the Executor trait, thread per task, pool,
 mod lazy; // the handle and its vocabulary: Lazy, SharedLazy, Outcome, policies, errors
 mod spawn; // starting tasks: Builder, the shorthands, scope, background!
 
+pub use crate::actor::Actor;
 pub use crate::compose::future;
 pub use crate::compose::many::{
-    AsCompleted, as_completed, first_done, first_done_deadline, first_done_timeout,
+    AsCompleted, AsCompletedUntil, as_completed, first_done, first_done_deadline,
+    first_done_timeout,
 };
 pub use crate::core::cancel::CancelToken;
-pub use crate::core::panic::TaskPanic;
+pub use crate::core::panic::{BrokenPromise, TaskPanic};
 pub use crate::deadlock::debug;
 pub use crate::executor::pool::ThreadPool;
 pub use crate::lazy::Lazy;
 pub use crate::lazy::error::WaitError;
 pub use crate::lazy::outcome::Outcome;
 pub use crate::lazy::policy::{Deadline, NoTimeout, TimeoutPolicy};
+pub use crate::lazy::promise::Promise;
 pub use crate::lazy::shared::SharedLazy;
 pub use crate::spawn::background::background;
 pub use crate::spawn::builder::Builder;

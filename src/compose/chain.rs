@@ -21,7 +21,7 @@ use crate::lazy::outcome::Outcome;
 use crate::lazy::{Lazy, source::IfDecided};
 
 /// A downstream future living where the upstream lives, with an optional deadline.
-fn downstream<T: Send + 'static, U: Send + 'static>(
+pub(crate) fn downstream<T: Send + 'static, U: Send + 'static>(
     upstream: &Lazy<T>,
     deadline: Option<std::time::Instant>,
     timeout_value: fn() -> U,
@@ -36,7 +36,7 @@ fn downstream<T: Send + 'static, U: Send + 'static>(
     (Lazy::from_source(source), out)
 }
 
-fn no_timeout<U>() -> U {
+pub(crate) fn no_timeout<U>() -> U {
     unreachable!("transparent_future: a future without a deadline timed out")
 }
 
@@ -51,12 +51,12 @@ where
 }
 
 /// Runs user code, catching its panic as the downstream's.
-fn guarded<R>(f: impl FnOnce() -> R) -> TaskResult<R> {
+pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> TaskResult<R> {
     catch_unwind(AssertUnwindSafe(f)).map_err(TaskPanic::new)
 }
 
 /// Forwards the result of `inner` downstream once it is decided.
-fn forward<U: Send + 'static>(inner: Lazy<U>, out: Publisher<U>) {
+pub(crate) fn forward<U: Send + 'static>(inner: Lazy<U>, out: Publisher<U>) {
     out.needs(Lazy::node(&inner).into_iter().collect());
     Lazy::when_done(inner, move |r, by| out.publish(r, by), IfDecided::RunHere);
 }

@@ -212,10 +212,31 @@ impl<'a, T: Send + 'static> IntoFuture for &'a SharedLazy<T> {
     }
 }
 
-/// The [`Future`] of a `SharedLazy<T>` awaited by value: its output is a clone of the
-/// value, so every clone of the handle can await it.
+/// The [`Future`] of a `SharedLazy<T>` awaited by value: its output is the value,
+/// moved out if this was the last handle (no clone, as futures-rs `Shared` does) and
+/// cloned otherwise, so every clone of the handle can await it.
+///
+/// ```
+/// use transparent_future::{spawn_lazy, Lazy};
+///
+/// let a = Lazy::share(spawn_lazy(|| vec![1, 2, 3]));
+/// let b = a.clone();
+/// let (x, y) = pollster_like_block_on(async move { (a.await, b.await) });
+/// assert_eq!((x, y), (vec![1, 2, 3], vec![1, 2, 3])); // one clone, then the last moved out
+/// # fn pollster_like_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::task::{Context, Poll, Wake, Waker};
+/// #     use std::sync::Arc;
+/// #     struct T(std::thread::Thread);
+/// #     impl Wake for T { fn wake(self: Arc<Self>) { self.0.unpark() } }
+/// #     let waker = Waker::from(Arc::new(T(std::thread::current())));
+/// #     let mut cx = Context::from_waker(&waker);
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v } std::thread::park() }
+/// # }
+/// ```
 pub struct SharedLazyFuture<T: Send + 'static> {
-    shared: SharedLazy<T>,
+    /// `None` once the value was returned.
+    shared: Option<SharedLazy<T>>,
     registration: Registration,
 }
 
@@ -224,10 +245,16 @@ impl<T: Clone + Send + 'static> Future for SharedLazyFuture<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = &mut *self;
-        let lazy = SharedLazy::as_lazy(&this.shared);
+        let Some(shared) = this.shared.as_ref() else {
+            panic!("SharedLazyFuture polled after it returned its value");
+        };
+        let lazy = SharedLazy::as_lazy(shared);
         if this.registration.poll(lazy, cx) {
             this.registration.cancel(lazy);
-            Poll::Ready(Lazy::wait(lazy).clone())
+            match this.shared.take() {
+                Some(shared) => Poll::Ready(SharedLazy::unwrap_or_clone(shared)),
+                None => unreachable!(),
+            }
         } else {
             Poll::Pending
         }
@@ -236,7 +263,9 @@ impl<T: Clone + Send + 'static> Future for SharedLazyFuture<T> {
 
 impl<T: Send + 'static> Drop for SharedLazyFuture<T> {
     fn drop(&mut self) {
-        self.registration.cancel(SharedLazy::as_lazy(&self.shared));
+        if let Some(shared) = &self.shared {
+            self.registration.cancel(SharedLazy::as_lazy(shared));
+        }
     }
 }
 
@@ -252,10 +281,11 @@ impl<T: Clone + Send + 'static> IntoFuture for SharedLazy<T> {
     type Output = T;
     type IntoFuture = SharedLazyFuture<T>;
 
-    /// Awaits a clone of the shared value without blocking the async executor.
+    /// Awaits the shared value without blocking the async executor: moved out through
+    /// the last handle, cloned through the others.
     fn into_future(self) -> SharedLazyFuture<T> {
         SharedLazyFuture {
-            shared: self,
+            shared: Some(self),
             registration: Registration::new(),
         }
     }

@@ -1,4 +1,5 @@
-//! Many futures at once: `Lazy::all`, `first_done` and `as_completed`.
+//! Many futures at once: `Lazy::all`, `Lazy::all_settled`, `first_done` and
+//! `as_completed` (with or without a deadline for the whole iteration).
 //!
 //! None of these polls or parks a thread per future: each registers a callback on
 //! every future it waits for, and a callback wakes one shared waiter.
@@ -10,6 +11,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::core::state::{Core, DecidedBy, TaskResult, Timeout};
 use crate::core::task::Publisher;
+use crate::lazy::error::WaitError;
 use crate::lazy::outcome::Outcome;
 use crate::lazy::policy::TimeoutPolicy;
 use crate::lazy::{Lazy, source::IfDecided};
@@ -53,10 +55,17 @@ impl<T: Send + 'static, V: Send + 'static> Gather<T, V> {
     }
 }
 
-/// Gathers every input's value, in order, into one future.
-fn gather<T, V>(inputs: Vec<Lazy<T>>, out: Publisher<V>, wrap: fn(Vec<T>) -> V)
-where
+/// Gathers every input's value, in order, into one future. `settle` turns an input's
+/// result into what is gathered: the identity stops at the first panic (`all`); a
+/// function that never fails waits for every input (`all_settled`).
+fn gather<T, S, V>(
+    inputs: Vec<Lazy<T>>,
+    out: Publisher<V>,
+    wrap: fn(Vec<S>) -> V,
+    settle: fn(TaskResult<T>) -> TaskResult<S>,
+) where
     T: Send + 'static,
+    S: Send + 'static,
     V: Send + 'static,
 {
     let n = inputs.len();
@@ -75,7 +84,7 @@ where
         let gathered = Arc::clone(&gathered);
         Lazy::when_done(
             input,
-            move |r, by| Gather::record(&gathered, i, r, by),
+            move |r, by| Gather::record(&gathered, i, settle(r), by),
             IfDecided::RunHere,
         );
     }
@@ -100,7 +109,43 @@ impl<T: Send + 'static> Lazy<T> {
         let inputs: Vec<Lazy<T>> = futures.into_iter().collect();
         let home = inputs.first().map(Lazy::home).unwrap_or_default();
         let (source, out) = Publisher::new(Core::new(None, home.follower()), "all");
-        gather(inputs, out, |v| v);
+        gather(inputs, out, |v| v, |r| r);
+        Lazy::from_source(source)
+    }
+
+    /// A future of how every input ended, in the inputs' order, once the last one has
+    /// (JavaScript's `Promise.allSettled`, Python's `wait(return_when=ALL_COMPLETED)`,
+    /// Java's `allOf`): `Ok(value)`, or `Err` with [`WaitError::Panicked`] or
+    /// [`WaitError::Broken`]. A failure does not end the wait early, and never makes
+    /// this future panic. For a deadline over the whole group, wrap it in
+    /// [`Lazy::timeout`].
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy, WaitError};
+    ///
+    /// let jobs = vec![
+    ///     spawn_lazy(|| 1),
+    ///     spawn_lazy(|| -> i32 { panic!("job 2 failed") }),
+    ///     spawn_lazy(|| 3),
+    /// ];
+    /// let report = Lazy::all_settled(jobs);
+    /// assert_eq!(report[0], Ok(1));
+    /// assert!(matches!(&report[1], Err(WaitError::Panicked(p)) if p.message() == "job 2 failed"));
+    /// assert_eq!(report[2], Ok(3));
+    /// ```
+    pub fn all_settled<I>(futures: I) -> Lazy<Vec<Result<T, WaitError>>>
+    where
+        I: IntoIterator<Item = Lazy<T>>,
+    {
+        let inputs: Vec<Lazy<T>> = futures.into_iter().collect();
+        let home = inputs.first().map(Lazy::home).unwrap_or_default();
+        let (source, out) = Publisher::new(Core::new(None, home.follower()), "all_settled");
+        gather(
+            inputs,
+            out,
+            |v| v,
+            |r| Ok(r.map_err(WaitError::from_failure)),
+        );
         Lazy::from_source(source)
     }
 
@@ -129,7 +174,7 @@ impl<T: Send + 'static> Lazy<T> {
         let home = inputs.first().map(Lazy::home).unwrap_or_default();
         let timeout = Timeout::outcome(deadline);
         let (source, out) = Publisher::new(Core::new(timeout, home.follower()), "all_with");
-        gather(inputs, out, Outcome::Ready);
+        gather(inputs, out, Outcome::Ready, |r| r);
         Lazy::from_source(source)
     }
 }
@@ -329,6 +374,9 @@ fn refuse_empty<T>(futures: &[T], name: &str) {
 /// does: each item is `(index, future)` with the future's outcome decided, so reading
 /// it does not block (it panics if the task panicked).
 ///
+/// For a deadline over the whole iteration (Python's `as_completed(timeout=)`), call
+/// [`AsCompleted::deadline`] or [`AsCompleted::timeout`] on it.
+///
 /// ```
 /// use std::time::Duration;
 /// use transparent_future::{as_completed, spawn_lazy};
@@ -379,11 +427,123 @@ pub struct AsCompleted<T: Send + 'static> {
     done: Receiver<usize>,
 }
 
+/// What one step of an iteration found.
+enum Step<T: Send + 'static> {
+    /// The next future done.
+    Done((usize, Lazy<T>)),
+    /// Every future was yielded.
+    Exhausted,
+    /// The iteration's own deadline passed first.
+    TimedOut,
+}
+
 impl<T: Send + 'static> AsCompleted<T> {
+    /// Ends the iteration at `deadline`: the iterator yields futures in completion
+    /// order as they are done, and stops when it would have to wait past the deadline
+    /// (Python's `as_completed(timeout=)`, which raises `TimeoutError` there). Futures
+    /// already done when it looks are still yielded, since reading them cannot block. [`AsCompletedUntil::unfinished`] then tells how
+    /// many were left, and [`AsCompletedUntil::into_unfinished`] gives them back,
+    /// still running. A bounded iteration never runs a queued task on this thread.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use transparent_future::{as_completed, spawn_lazy};
+    ///
+    /// let futures = [10, 2_000].map(|ms| spawn_lazy(move || {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    ///     ms
+    /// }));
+    /// let mut it = as_completed(futures).deadline(Instant::now() + Duration::from_millis(500));
+    /// let done: Vec<u64> = it.by_ref().map(|(_, f)| *f).collect();
+    /// assert_eq!(done, [10]);
+    /// assert!(it.timed_out());
+    /// assert_eq!(it.unfinished(), 1);
+    /// ```
+    pub fn deadline(self, deadline: Instant) -> AsCompletedUntil<T> {
+        AsCompletedUntil {
+            inner: self,
+            deadline: Some(deadline),
+            timed_out: false,
+        }
+    }
+
+    /// Ends the iteration `timeout` from now (see [`AsCompleted::deadline`]). A
+    /// timeout too large to represent never ends it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{as_completed, spawn_lazy};
+    ///
+    /// let mut it = as_completed([spawn_lazy(|| 1), spawn_lazy(|| 2)]).timeout(Duration::from_secs(30));
+    /// assert_eq!(it.by_ref().count(), 2);
+    /// assert!(!it.timed_out());
+    /// assert_eq!(it.unfinished(), 0);
+    /// ```
+    pub fn timeout(self, timeout: Duration) -> AsCompletedUntil<T> {
+        AsCompletedUntil {
+            inner: self,
+            deadline: Instant::now().checked_add(timeout),
+            timed_out: false,
+        }
+    }
+
     fn take(&mut self, i: usize) -> Option<(usize, Lazy<T>)> {
         let future = self.futures.get_mut(i)?.take()?;
         self.left -= 1;
         Some((i, future))
+    }
+
+    /// The next future done, or the end, or `until` passing first.
+    fn step(&mut self, until: Option<Instant>) -> Step<T> {
+        while self.left > 0 {
+            if let Ok(i) = self.done.try_recv() {
+                if let Some(item) = self.take(i) {
+                    return Step::Done(item);
+                }
+                continue;
+            }
+            // Nothing finished yet. If nothing is running either, run a queued input
+            // here rather than sleep (work-helping); the watchers keep the order. Not
+            // with a limit of our own: this thread must be free to return at it.
+            if until.is_none()
+                && self.earliest_deadline().is_none()
+                && help_if_idle(self.futures.iter().flatten())
+            {
+                continue;
+            }
+            let wake = [until, self.earliest_deadline()]
+                .into_iter()
+                .flatten()
+                .min();
+            let received = match wake {
+                Some(at) => self.done.recv_deadline(at),
+                None => self.done.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match received {
+                Ok(i) => {
+                    if let Some(item) = self.take(i) {
+                        return Step::Done(item);
+                    }
+                }
+                // A deadline passed: looking decides it, and its watcher then signals.
+                Err(RecvTimeoutError::Timeout) => {
+                    self.futures.iter().flatten().for_each(|f| {
+                        Lazy::is_done(f);
+                    });
+                    if until.is_some_and(|u| Instant::now() >= u) {
+                        // Our own limit: yield what is done by now, then stop.
+                        return match self.done.try_recv().ok().and_then(|i| self.take(i)) {
+                            Some(item) => Step::Done(item),
+                            None => Step::TimedOut,
+                        };
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    unreachable!("transparent_future: as_completed lost its futures")
+                }
+            }
+        }
+        Step::Exhausted
     }
 
     /// The earliest deadline among the futures not yet yielded.
@@ -400,33 +560,11 @@ impl<T: Send + 'static> Iterator for AsCompleted<T> {
     type Item = (usize, Lazy<T>);
 
     fn next(&mut self) -> Option<Self::Item> {
-        while self.left > 0 {
-            if let Ok(i) = self.done.try_recv() {
-                return self.take(i);
-            }
-            // Nothing finished yet. If nothing is running either, run a queued input
-            // here rather than sleep (work-helping); the watchers keep the order.
-            if self.earliest_deadline().is_none() && help_if_idle(self.futures.iter().flatten()) {
-                continue;
-            }
-            let received = match self.earliest_deadline() {
-                Some(at) => self.done.recv_deadline(at),
-                None => self.done.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            };
-            match received {
-                Ok(i) => return self.take(i),
-                // A deadline passed: looking decides it, and its watcher then signals.
-                Err(RecvTimeoutError::Timeout) => {
-                    self.futures.iter().flatten().for_each(|f| {
-                        Lazy::is_done(f);
-                    });
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    unreachable!("transparent_future: as_completed lost its futures")
-                }
-            }
+        match self.step(None) {
+            Step::Done(item) => Some(item),
+            Step::Exhausted => None,
+            Step::TimedOut => unreachable!("transparent_future: an unlimited wait gave up"),
         }
-        None
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -436,10 +574,124 @@ impl<T: Send + 'static> Iterator for AsCompleted<T> {
 
 impl<T: Send + 'static> ExactSizeIterator for AsCompleted<T> {}
 
+impl<T: Send + 'static> std::iter::FusedIterator for AsCompleted<T> {}
+
 impl<T: Send + 'static> std::fmt::Debug for AsCompleted<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsCompleted")
             .field("left", &self.left)
+            .finish()
+    }
+}
+
+/// The iterator of [`AsCompleted::deadline`] and [`AsCompleted::timeout`]: futures as
+/// they complete, until a deadline for the whole iteration. Once the deadline has
+/// passed it yields nothing more (it is fused) and reports what was left.
+///
+/// ```
+/// use std::time::Duration;
+/// use transparent_future::{as_completed, spawn_lazy, Lazy};
+///
+/// let slow = spawn_lazy(|| { std::thread::sleep(Duration::from_millis(400)); "slow" });
+/// let mut it = as_completed([slow]).timeout(Duration::from_millis(10));
+/// assert!(it.next().is_none());
+/// assert_eq!(it.unfinished(), 1);
+/// let (i, still_running) = it.into_unfinished().pop().unwrap();
+/// assert_eq!((i, *still_running), (0, "slow")); // keep waiting, elsewhere, if you like
+/// ```
+pub struct AsCompletedUntil<T: Send + 'static> {
+    inner: AsCompleted<T>,
+    /// `None`: a timeout too large to represent, no limit.
+    deadline: Option<Instant>,
+    timed_out: bool,
+}
+
+impl<T: Send + 'static> AsCompletedUntil<T> {
+    /// How many futures have not been yielded: after the iteration ended at its
+    /// deadline, how many were left unfinished.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{as_completed, spawn_lazy};
+    ///
+    /// let it = as_completed([spawn_lazy(|| 1), spawn_lazy(|| 2)]).timeout(Duration::from_secs(1));
+    /// assert_eq!(it.unfinished(), 2); // nothing yielded yet
+    /// ```
+    pub fn unfinished(&self) -> usize {
+        self.inner.left
+    }
+
+    /// Whether the iteration ended because its deadline passed (rather than because
+    /// every future was yielded).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{as_completed, spawn_lazy};
+    ///
+    /// let mut it = as_completed([spawn_lazy(|| 1)]).timeout(Duration::from_secs(30));
+    /// it.by_ref().for_each(drop);
+    /// assert!(!it.timed_out());
+    /// ```
+    pub fn timed_out(&self) -> bool {
+        self.timed_out
+    }
+
+    /// The futures not yielded, with their indices, in input order: still running
+    /// after a deadline, ready to be waited on some other way (or dropped).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{as_completed, spawn_lazy};
+    ///
+    /// let it = as_completed([spawn_lazy(|| 1)]).timeout(Duration::ZERO);
+    /// let left = it.into_unfinished();
+    /// assert_eq!(left.len(), 1);
+    /// assert_eq!(*left[0].1, 1);
+    /// ```
+    pub fn into_unfinished(self) -> Vec<(usize, Lazy<T>)> {
+        self.inner
+            .futures
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.map(|f| (i, f)))
+            .collect()
+    }
+}
+
+impl<T: Send + 'static> Iterator for AsCompletedUntil<T> {
+    type Item = (usize, Lazy<T>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.timed_out {
+            return None;
+        }
+        match self.inner.step(self.deadline) {
+            Step::Done(item) => Some(item),
+            Step::Exhausted => None,
+            Step::TimedOut => {
+                self.timed_out = true;
+                None
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.timed_out {
+            (0, Some(0))
+        } else {
+            (0, Some(self.inner.left))
+        }
+    }
+}
+
+impl<T: Send + 'static> std::iter::FusedIterator for AsCompletedUntil<T> {}
+
+impl<T: Send + 'static> std::fmt::Debug for AsCompletedUntil<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsCompletedUntil")
+            .field("left", &self.inner.left)
+            .field("deadline", &self.deadline)
+            .field("timed_out", &self.timed_out)
             .finish()
     }
 }

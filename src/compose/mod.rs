@@ -4,4 +4,7 @@
 
 pub(crate) mod chain;
 pub mod future;
+pub(crate) mod handle;
 pub(crate) mod many;
+pub(crate) mod shared;
+pub(crate) mod timeout;

@@ -7,6 +7,7 @@ use std::io;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread;
 
+use crate::core::panic::TaskPanic;
 use crate::core::threads;
 
 /// Work to run once, with nothing to return: follow-up work handed to an executor.
@@ -45,12 +46,20 @@ pub(crate) trait Queue: Send + Sync {
     fn enqueue(&self, task: Runnable);
     /// Whether a worker is waiting for a task (which then starts at once).
     fn has_idle_worker(&self) -> bool;
+    /// A task of this pool (or a future that follows one) panicked and no reader saw
+    /// it: hand it to the pool's panic handler, if any.
+    fn unread_panic(&self, panic: TaskPanic);
 }
 
 /// A pool's queue as homes refer to it. A sized box around the trait object, so that a
 /// [`Home`] is a thin `Weak`: one word in every future's state, not two. The pool owns
 /// the only strong reference; once the pool is gone, homes fall back to new threads.
 pub(crate) struct QueueRef(pub(crate) Weak<dyn Queue>);
+
+// A queue reference only hands work to the pool; a panic cannot leave it half-changed,
+// so a pool holding one stays as unwind-safe as its queue (which it was before).
+impl std::panic::UnwindSafe for QueueRef {}
+impl std::panic::RefUnwindSafe for QueueRef {}
 
 impl QueueRef {
     fn queue(&self) -> Option<Arc<dyn Queue>> {
@@ -93,6 +102,14 @@ impl Home {
     /// Whether this home is a pool with a worker waiting for a task.
     pub(crate) fn has_idle_worker(&self) -> bool {
         self.queue().is_some_and(|pool| pool.has_idle_worker())
+    }
+
+    /// Reports a panic that no reader saw to the pool's handler (nothing without a
+    /// pool, or once the pool is gone).
+    pub(crate) fn unread_panic(&self, panic: TaskPanic) {
+        if let Some(pool) = self.queue() {
+            pool.unread_panic(panic);
+        }
     }
 
     /// Runs follow-up work: on the pool if there is one, else on a new thread (under

@@ -2,6 +2,7 @@
 //! every reader.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::error::Error;
 use std::fmt;
@@ -45,6 +46,9 @@ pub struct TaskPanic(Arc<PanicShared>);
 struct PanicShared {
     message: String,
     payload: Mutex<Box<dyn Any + Send>>,
+    /// Set when the future failed because its completer was dropped without a value,
+    /// not because code panicked.
+    broken: Option<BrokenPromise>,
 }
 
 // Errors travel between threads: a panic must too, whatever its payload.
@@ -63,7 +67,24 @@ impl TaskPanic {
         TaskPanic(Arc::new(PanicShared {
             message: panic_message(payload.as_ref()).to_owned(),
             payload: Mutex::new(payload),
+            broken: None,
         }))
+    }
+
+    /// The failure of a future whose completer was dropped without a value: its
+    /// message is the [`BrokenPromise`]'s text, and its payload the `BrokenPromise`
+    /// itself (what [`Lazy::join`](crate::Lazy::join) returns).
+    pub(crate) fn broken(broken: BrokenPromise) -> Self {
+        TaskPanic(Arc::new(PanicShared {
+            message: broken.to_string(),
+            payload: Mutex::new(Box::new(broken.clone())),
+            broken: Some(broken),
+        }))
+    }
+
+    /// The broken promise this failure stands for, if it is one (and not a panic).
+    pub(crate) fn broken_promise(&self) -> Option<&BrokenPromise> {
+        self.0.broken.as_ref()
     }
 
     /// The task's own panic message: the `&str` or `String` it panicked with, or
@@ -187,6 +208,74 @@ impl fmt::Display for TaskPanic {
 }
 
 impl Error for TaskPanic {}
+
+/// Why a future will never have a value although nothing panicked: whoever was to
+/// complete it was dropped first (C++'s `std::future_errc::broken_promise`).
+///
+/// A [`Promise`](crate::Promise) dropped without [`Promise::set`](crate::Promise::set),
+/// or an [`Actor`](crate::Actor) call that the actor never ran (it was stopped first,
+/// or its executor refused it). The checked waits return it as
+/// [`WaitError::Broken`](crate::WaitError::Broken); implicit accesses panic with its
+/// text; [`Lazy::join`](crate::Lazy::join) returns it as the payload.
+///
+/// ```
+/// use transparent_future::{BrokenPromise, Lazy, WaitError};
+///
+/// let (promise, answer) = Lazy::<u32>::promise();
+/// drop(promise);
+/// let Err(WaitError::Broken(broken)) = Lazy::try_wait(&answer) else { unreachable!() };
+/// assert_eq!(broken.reason(), "the Promise was dropped without a value");
+/// let payload = Lazy::join(answer).unwrap_err();
+/// assert!(payload.downcast_ref::<BrokenPromise>().is_some());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BrokenPromise {
+    reason: Cow<'static, str>,
+}
+
+impl BrokenPromise {
+    /// A broken promise, for the given reason.
+    pub(crate) fn new(reason: impl Into<Cow<'static, str>>) -> Self {
+        BrokenPromise {
+            reason: reason.into(),
+        }
+    }
+
+    /// Who dropped what: `"the Promise was dropped without a value"`, `"the actor
+    /// stopped before it ran this call"`, ...
+    ///
+    /// ```
+    /// use transparent_future::{Lazy, WaitError};
+    ///
+    /// let (promise, x) = Lazy::<u8>::promise();
+    /// drop(promise);
+    /// let Err(WaitError::Broken(b)) = Lazy::try_wait(&x) else { unreachable!() };
+    /// assert!(b.reason().contains("dropped"));
+    /// ```
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl fmt::Display for BrokenPromise {
+    /// `broken promise: <reason>`.
+    ///
+    /// ```
+    /// use transparent_future::{Lazy, WaitError};
+    ///
+    /// let (promise, x) = Lazy::<u8>::promise();
+    /// drop(promise);
+    /// let Err(e) = Lazy::try_wait(&x) else { unreachable!() };
+    /// assert_eq!(e.to_string(), "broken promise: the Promise was dropped without a value");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "broken promise: {}", self.reason)
+    }
+}
+
+impl Error for BrokenPromise {}
+
+static_assertions::assert_impl_all!(BrokenPromise: Send, Sync, Clone);
 
 #[cfg(test)]
 mod tests {

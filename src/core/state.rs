@@ -37,6 +37,9 @@ struct Inner<T> {
     /// Readers asleep on the condvar; the task signals only if there are any, so a
     /// future nobody waits on costs no system call to complete.
     sleepers: u32,
+    /// Whether a reader has seen the task's panic (or taken the result): a panic
+    /// nobody saw is reported to the home's panic handler when the state is dropped.
+    observed: bool,
     /// Callbacks to run once the outcome is decided (continuations, combinators,
     /// async wakers). Boxed so that a future nobody watches pays one word, not the
     /// three of a `Vec` (most futures are never watched; see `docs/performance.md`).
@@ -74,6 +77,10 @@ pub(crate) enum DecidedBy {
     /// and a pool whose workers all wait on the continuation (the input still queued
     /// behind them) cannot starve it.
     Deadline,
+    /// A thread reserved for other work (an actor's worker) that published on behalf
+    /// of a caller: forwarding runs here, but user code goes to a new thread, as for a
+    /// deadline, so that a continuation never holds up (or waits on) that work.
+    Reserved,
 }
 
 /// Runs callbacks taken from a decided state, outside the lock. Every callback runs
@@ -87,7 +94,7 @@ fn fire(watchers: Option<Box<Vec<Watcher>>>, by: DecidedBy) {
     let mut first_panic = None;
     for w in *watchers {
         let callback = w.callback;
-        if w.user_code && by == DecidedBy::Deadline {
+        if w.user_code && by != DecidedBy::Task {
             // On a new thread, the callback is free to run user code.
             Home::thread().submit(runnable(Box::new(move || callback(DecidedBy::Task))));
             continue;
@@ -135,6 +142,7 @@ impl<T> Core<T> {
             inner: Mutex::new(Inner {
                 slot: Slot::Pending,
                 sleepers: 0,
+                observed: false,
                 watchers: None,
                 home: place.home,
             }),
@@ -201,6 +209,54 @@ impl<T> Core<T> {
             self.cond.notify_all();
         }
         fire(watchers, by);
+    }
+
+    /// Publishes a result unless it comes too late: a result on time (or with no
+    /// deadline) is published as by [`Core::publish_by`]; a result past the deadline is
+    /// handed back (the outcome is then a timeout, decided under the same lock), so that
+    /// its owner keeps it instead of the state. For a promise's `set`.
+    pub(crate) fn publish_unless_late(
+        &self,
+        result: TaskResult<T>,
+        by: DecidedBy,
+    ) -> Result<(), TaskResult<T>> {
+        let mut inner = self.lock();
+        let on_time = match &self.timeout {
+            None => true,
+            Some(t) => Instant::now() <= t.at,
+        };
+        let handed_back = match &inner.slot {
+            Slot::Pending if on_time => {
+                inner.slot = Slot::Done(result);
+                None
+            }
+            Slot::Pending => {
+                inner.slot = Slot::TimedOut { late: None };
+                Some(result)
+            }
+            Slot::TimedOut { .. } => Some(result),
+            Slot::Done(_) | Slot::Taken => {
+                unreachable!("transparent_future: a promise was completed twice")
+            }
+        };
+        let wake = inner.sleepers > 0;
+        let watchers = inner.watchers.take();
+        drop(inner);
+        if wake {
+            self.cond.notify_all();
+        }
+        // A late result decided the timeout here: its watchers see a deadline's
+        // decision (there are none left if a reader or the timer decided it first).
+        let decided = if handed_back.is_some() {
+            DecidedBy::Deadline
+        } else {
+            by
+        };
+        fire(watchers, decided);
+        match handed_back {
+            None => Ok(()),
+            Some(result) => Err(result),
+        }
     }
 
     /// Decides the timeout if the deadline has passed. Returns whether the outcome
@@ -337,6 +393,7 @@ impl<T> Core<T> {
     /// Moves the decided outcome out by value, panic included (for `join`).
     pub(crate) fn take_result(&self) -> TaskResult<T> {
         let mut inner = self.lock();
+        inner.observed = true;
         match std::mem::replace(&mut inner.slot, Slot::Taken) {
             Slot::Done(result) => result,
             Slot::TimedOut { late } => {
@@ -351,15 +408,30 @@ impl<T> Core<T> {
     }
 
     /// Whether the task panicked (on time) and the payload is still here. Never blocks.
+    #[cfg(test)]
     pub(crate) fn panicked(&self) -> bool {
-        matches!(self.lock().slot, Slot::Done(Err(_)))
+        self.failure().is_some()
+    }
+
+    /// The task's panic (or broken promise), for a look that does not count as reading
+    /// it (`Debug`): the unread-panic report still happens. Never blocks.
+    pub(crate) fn failure(&self) -> Option<TaskPanic> {
+        match &self.lock().slot {
+            Slot::Done(Err(panic)) => Some(panic.clone()),
+            _ => None,
+        }
     }
 
     /// The task's panic, if it panicked and the panic is still here (nobody took it
     /// with `join`). Never blocks.
     pub(crate) fn panic(&self) -> Option<TaskPanic> {
-        match &self.lock().slot {
-            Slot::Done(Err(panic)) => Some(panic.clone()),
+        let mut inner = self.lock();
+        match &inner.slot {
+            Slot::Done(Err(panic)) => {
+                let panic = panic.clone();
+                inner.observed = true;
+                Some(panic)
+            }
             _ => None,
         }
     }
@@ -369,7 +441,11 @@ impl<T> Core<T> {
     pub(crate) fn take_late(&self) -> Option<TaskResult<T>> {
         let mut inner = self.lock();
         match &mut inner.slot {
-            Slot::TimedOut { late } => late.take(),
+            Slot::TimedOut { late } => {
+                let late = late.take();
+                inner.observed |= late.is_some();
+                late
+            }
             _ => None,
         }
     }
@@ -379,6 +455,26 @@ impl<T> Core<T> {
             Some(t) => (t.value)(),
             None => unreachable!("transparent_future: timed out without a deadline"),
         }
+    }
+}
+
+impl<T> Drop for Core<T> {
+    /// A panic that no reader saw (every handle was dropped without reading it, or it
+    /// came late and nobody took it) goes to the home's panic handler, if it has one.
+    /// Runs on the thread that drops the last reference, after every lock is released.
+    fn drop(&mut self) {
+        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if inner.observed {
+            return;
+        }
+        let unread = match &inner.slot {
+            Slot::Done(Err(panic))
+            | Slot::TimedOut {
+                late: Some(Err(panic)),
+            } => panic.clone(),
+            _ => return,
+        };
+        inner.home.unread_panic(unread);
     }
 }
 

@@ -352,8 +352,14 @@ impl<T: Send> Node for Remote<T> {
     /// queued inputs rather than starve). With several inputs (`all`), only while none
     /// of them is running and no worker is idle: a running input may finish first (or
     /// panic, which decides `all`), an idle worker will start the queued ones at once,
-    /// and this thread, busy with one input, would answer late.
+    /// and this thread, busy with one input, would answer late. Never through a future
+    /// with a deadline: its readers must be released at the deadline, and a helper
+    /// running the input could not be (a `map` of a `Lazy::timeout` would otherwise
+    /// run the bounded input on the reader's thread, past the deadline).
     fn help(&self) -> bool {
+        if self.core.deadline().is_some() {
+            return false;
+        }
         let mut ran = false;
         if let Link::Upstreams(up) = self.blocker_link() {
             let nodes: Vec<Arc<dyn Node>> = up.iter().filter_map(Weak::upgrade).collect();

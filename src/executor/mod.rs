@@ -19,6 +19,7 @@ pub(crate) mod pool;
 mod rayon;
 mod thread_per_task;
 
+pub use self::pool::ThreadPoolBuilder;
 #[cfg(feature = "rayon")]
 pub use self::rayon::RayonGlobal;
 pub use self::thread_per_task::ThreadPerTask;

@@ -1,9 +1,11 @@
-//! [`ThreadPool`]: a fixed set of named worker threads fed by one queue.
+//! [`ThreadPool`]: a fixed set of named worker threads fed by one queue, and
+//! [`ThreadPoolBuilder`], its configuration (worker count, thread names, stack size,
+//! a handler for panics nobody reads); shutting a pool down without blocking.
 
 use std::fmt;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::{self, JoinHandle};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,8 +13,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use crate::core::job::{Executor, Home, Queue, QueueRef, Runnable, refuse_stack_size};
+use crate::core::panic::TaskPanic;
 use crate::core::threads;
 use crate::deadlock;
+use crate::lazy::Lazy;
+use crate::lazy::promise::Promise;
+
+/// The workers' default name prefix: workers are `<prefix>-0`, `<prefix>-1`, ...
+const DEFAULT_PREFIX: &str = "transparent-future-worker";
+
+/// A handler for panics that no reader saw.
+type PanicHandler = Arc<dyn Fn(TaskPanic) + Send + Sync>;
 
 /// A pool of worker threads that run futures' tasks. A task queued on a pool often
 /// runs on the thread that reads its future, not on a worker: a reader that would
@@ -24,8 +35,10 @@ use crate::deadlock;
 /// Spawning costs a heap allocation and a queue push instead of an OS thread, about
 /// fifty times less (see the crate's "Choosing an executor").
 ///
-/// * Workers are named `transparent-future-worker-N`. A task's panic reaches that
-///   task's readers and never kills a worker.
+/// * Workers are named `transparent-future-worker-N` (another prefix with
+///   [`ThreadPoolBuilder::name_prefix`]). A task's panic reaches that task's readers
+///   and never kills a worker; a panic no reader ever sees can go to a handler
+///   ([`ThreadPoolBuilder::panic_handler`]).
 /// * **Work-helping** keeps nested futures from starving the pool: a one-worker pool
 ///   whose task waits on another task it spawned finishes. Waits on several futures at
 ///   once help only while none of them runs and no worker is idle. The reader runs the
@@ -37,7 +50,10 @@ use crate::deadlock;
 ///   handle is dropped from inside a task (its own or another executor's) does not
 ///   join: that could wait on a worker that waits on the dropping task. Its workers
 ///   still finish every queued task and then exit on their own.
-/// * Options: [`Builder::on`](crate::Builder::on) runs any spawn form on a pool (a name labels the task;
+/// * [`ThreadPool::shutdown`] stops the pool for every handle without blocking: new
+///   submissions are refused with an error, queued tasks still run, and the returned
+///   future resolves once the workers have exited.
+/// * Options: [`ThreadPool::builder`] configures the pool itself; [`Builder::on`](crate::Builder::on) runs any spawn form on a pool (a name labels the task;
 ///   a stack size is refused, since the workers' threads already exist).
 ///
 /// ```
@@ -52,21 +68,310 @@ use crate::deadlock;
 pub struct ThreadPool {
     shared: Arc<Shared>,
     /// What this pool's futures refer to for their follow-up work (a weak reference to
-    /// `shared`); dropped with the last handle, so that nothing keeps the pool alive.
+    /// `shared`, behind a sized box so that a future's home is one word); dropped with
+    /// the last handle, so that nothing keeps the pool alive.
     home: Arc<QueueRef>,
 }
 
 struct Shared {
-    /// `None` only while the pool is being shut down.
-    queue: Option<Sender<Runnable>>,
+    /// The only sender of the workers' queue; `None` once the pool is shut down (or
+    /// being dropped), which lets the workers drain the queue and exit. Read-locked to
+    /// send, so that a shutdown never strands a task behind the workers' exit.
+    queue: RwLock<Option<Sender<Runnable>>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     size: usize,
     /// Workers waiting for a task (shared with them).
     idle: Arc<AtomicUsize>,
+    /// Called with a panic of this pool's tasks that no reader saw. Asserted
+    /// unwind-safe so that a pool stays `UnwindSafe` as it was: the pool keeps none of
+    /// the handler's state, and calls it under `catch_unwind`.
+    panic_handler: Option<AssertUnwindSafe<PanicHandler>>,
+    /// The workers still running, and who waits for them to exit.
+    exit: Arc<Exit>,
 }
 
-// A pool is shared between threads by design.
+/// The workers still running, and the futures that resolve once none is.
+struct Exit {
+    state: Mutex<ExitState>,
+}
+
+struct ExitState {
+    live: usize,
+    waiters: Vec<Promise<()>>,
+}
+
+impl Exit {
+    /// A future that resolves once every worker has exited.
+    fn when_exited(&self) -> Lazy<()> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.live == 0 {
+            return Lazy::with_value(());
+        }
+        let (promise, exited) = Lazy::promise();
+        state.waiters.push(promise);
+        exited
+    }
+}
+
+/// Held by a worker while it runs: the last one out resolves the exit futures.
+struct ExitGuard(Arc<Exit>);
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.live -= 1;
+        let waiters = if state.live == 0 {
+            std::mem::take(&mut state.waiters)
+        } else {
+            Vec::new()
+        };
+        drop(state);
+        for waiter in waiters {
+            let _ = waiter.set(());
+        }
+    }
+}
+
+/// Configures a [`ThreadPool`] before it starts, as rayon's `ThreadPoolBuilder` and
+/// Python's `ThreadPoolExecutor(max_workers, thread_name_prefix)` do: the number of
+/// workers, their names and stack size, and a handler for task panics that nobody
+/// reads.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+/// use transparent_future::{Lazy, ThreadPool};
+///
+/// let unread = Arc::new(Mutex::new(Vec::new()));
+/// let log = Arc::clone(&unread);
+/// let pool = ThreadPool::builder()
+///     .workers(2)
+///     .name_prefix("indexer")
+///     .stack_size(512 * 1024)
+///     .panic_handler(move |panic| log.lock().unwrap().push(panic.message().to_owned()))
+///     .build()?;
+///
+/// // A bounded wait never runs the task itself, so a worker does.
+/// let name = pool.spawn_lazy(|| std::thread::current().name().map(String::from));
+/// let name = Lazy::wait_timeout(&name, Duration::from_secs(30)).unwrap();
+/// assert!(name.as_deref().unwrap().starts_with("indexer-"));
+///
+/// drop(pool.spawn_lazy(|| -> u8 { panic!("nobody reads me") })); // dropped unread
+/// Lazy::wait(&pool.shutdown()); // let the workers finish, without blocking anyone else
+/// assert_eq!(*unread.lock().unwrap(), ["nobody reads me"]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[must_use = "a ThreadPoolBuilder does nothing until you call build"]
+#[derive(Default)]
+pub struct ThreadPoolBuilder {
+    workers: Option<usize>,
+    name_prefix: Option<String>,
+    stack_size: Option<usize>,
+    panic_handler: Option<PanicHandler>,
+}
+
+impl ThreadPoolBuilder {
+    /// The defaults: one worker per available core, workers named
+    /// `transparent-future-worker-N`, the standard library's stack size, no panic
+    /// handler.
+    ///
+    /// ```
+    /// let pool = transparent_future::executor::ThreadPoolBuilder::new().build()?;
+    /// assert!(pool.workers() >= 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> Self {
+        ThreadPoolBuilder::default()
+    }
+
+    /// The number of worker threads (at least one).
+    ///
+    /// ```
+    /// let pool = transparent_future::ThreadPool::builder().workers(3).build()?;
+    /// assert_eq!(pool.workers(), 3);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = Some(workers);
+        self
+    }
+
+    /// Names the workers `<prefix>-0`, `<prefix>-1`, ... (Python's
+    /// `thread_name_prefix`). Thread names show in panic messages, debuggers and
+    /// [`debug::waits`](crate::debug::waits); a prefix with a NUL byte makes
+    /// [`build`](ThreadPoolBuilder::build) fail with
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput).
+    ///
+    /// ```
+    /// use transparent_future::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().workers(1).name_prefix("db").build()?;
+    /// let done = pool.shutdown(); // the worker runs what is queued, then exits
+    /// # transparent_future::Lazy::wait(&done);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.name_prefix = Some(prefix.into());
+        self
+    }
+
+    /// The stack size, in bytes, of every worker thread (the OS may round it up). A
+    /// task cannot ask for its own stack on a pool: its thread already exists.
+    ///
+    /// ```
+    /// let pool = transparent_future::ThreadPool::builder().workers(1).stack_size(4 << 20).build()?;
+    /// assert_eq!(*pool.spawn_lazy(|| 1), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Calls `handler` with every panic of the pool's tasks (and of the futures that
+    /// follow them, `map`, `then`, ...) that no reader ever saw: the future was dropped
+    /// without being read, or its task panicked after its deadline and the late panic
+    /// was never taken (rayon's `panic_handler`, the "exception was never retrieved"
+    /// report of Python's asyncio). A panic that a reader saw is not reported: it
+    /// reached someone.
+    ///
+    /// The handler runs once per unread panic, when the last reference to the future's
+    /// state goes: on a worker, or on the thread that dropped the future. A panic in
+    /// the handler itself is caught (the panic hook reports it) and does not harm the
+    /// pool.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use transparent_future::{Lazy, ThreadPool};
+    ///
+    /// let reported = Arc::new(AtomicUsize::new(0));
+    /// let count = Arc::clone(&reported);
+    /// let pool = ThreadPool::builder()
+    ///     .workers(1)
+    ///     .panic_handler(move |_| { count.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()?;
+    /// let read = pool.spawn_lazy(|| -> u8 { panic!("seen") });
+    /// assert!(Lazy::try_wait(&read).is_err()); // a reader saw this one
+    /// drop(read);
+    /// drop(pool.spawn_lazy(|| -> u8 { panic!("unseen") }));
+    /// Lazy::wait(&pool.shutdown());
+    /// assert_eq!(reported.load(Ordering::SeqCst), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn panic_handler<H>(mut self, handler: H) -> Self
+    where
+        H: Fn(TaskPanic) + Send + Sync + 'static,
+    {
+        self.panic_handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// Starts the pool's workers.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput) for zero workers, more than the
+    /// [live-thread cap](crate::executor::ThreadPerTask) allows, or a name prefix with
+    /// a NUL byte; the OS's refusal to create a thread.
+    ///
+    /// ```
+    /// use transparent_future::ThreadPool;
+    ///
+    /// let err = ThreadPool::builder().workers(0).build().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn build(self) -> io::Result<ThreadPool> {
+        let workers = self
+            .workers
+            .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()));
+        if workers == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "transparent_future: a ThreadPool needs at least one worker",
+            ));
+        }
+        let cap = threads::max_live_threads();
+        if workers > cap {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "transparent_future: a ThreadPool of {workers} workers is more threads \
+                     than the system allows a process ({cap}, see ThreadPerTask)"
+                ),
+            ));
+        }
+        let prefix = self.name_prefix.as_deref().unwrap_or(DEFAULT_PREFIX);
+        if prefix.contains('\0') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "transparent_future: the worker name prefix {prefix:?} contains a NUL \
+                     byte, which no thread name may contain"
+                ),
+            ));
+        }
+        let (queue, jobs) = crossbeam_channel::unbounded();
+        let shared = Shared {
+            queue: RwLock::new(Some(queue)),
+            workers: Mutex::new(Vec::new()),
+            size: workers,
+            idle: Arc::default(),
+            panic_handler: self.panic_handler.map(AssertUnwindSafe),
+            exit: Arc::new(Exit {
+                state: Mutex::new(ExitState {
+                    live: 0,
+                    waiters: Vec::new(),
+                }),
+            }),
+        };
+        for i in 0..workers {
+            let jobs = jobs.clone();
+            let idle = Arc::clone(&shared.idle);
+            let mut thread = thread::Builder::new().name(format!("{prefix}-{i}"));
+            if let Some(bytes) = self.stack_size {
+                thread = thread.stack_size(bytes);
+            }
+            shared
+                .exit
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .live += 1;
+            let guard = ExitGuard(Arc::clone(&shared.exit));
+            // On error the guard comes back inside the dropped closure, and dropping
+            // `shared` closes the queue and joins the workers already started.
+            let handle = thread.spawn(move || {
+                let _exit = guard;
+                work(&jobs, &idle);
+            })?;
+            shared
+                .workers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(handle);
+        }
+        let shared = Arc::new(shared);
+        let queue: Arc<dyn Queue> = shared.clone();
+        let home = Arc::new(QueueRef(Arc::downgrade(&queue)));
+        Ok(ThreadPool { shared, home })
+    }
+}
+
+impl fmt::Debug for ThreadPoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolBuilder")
+            .field("workers", &self.workers)
+            .field("name_prefix", &self.name_prefix)
+            .field("stack_size", &self.stack_size)
+            .field("panic_handler", &self.panic_handler.is_some())
+            .finish()
+    }
+}
+
+// A pool is shared between threads by design, and can be used across `catch_unwind`.
 static_assertions::assert_impl_all!(ThreadPool: Send, Sync, Clone);
+static_assertions::assert_impl_all!(ThreadPool: std::panic::UnwindSafe, std::panic::RefUnwindSafe);
 
 impl ThreadPool {
     /// A pool of `workers` threads.
@@ -105,45 +410,71 @@ impl ThreadPool {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn try_new(workers: usize) -> io::Result<Self> {
-        if workers == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "transparent_future: a ThreadPool needs at least one worker",
-            ));
-        }
-        let cap = threads::max_live_threads();
-        if workers > cap {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "transparent_future: a ThreadPool of {workers} workers is more threads \
-                     than the system allows a process ({cap}, see ThreadPerTask)"
-                ),
-            ));
-        }
-        let (queue, jobs) = crossbeam_channel::unbounded();
-        let shared = Shared {
-            queue: Some(queue),
-            workers: Mutex::new(Vec::new()),
-            size: workers,
-            idle: Arc::default(),
-        };
-        for i in 0..workers {
-            let jobs = jobs.clone();
-            let idle = Arc::clone(&shared.idle);
-            let handle = thread::Builder::new()
-                .name(format!("transparent-future-worker-{i}"))
-                .spawn(move || work(&jobs, &idle))?; // on error, dropping `shared` joins the rest
-            shared
-                .workers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(handle);
-        }
-        let shared = Arc::new(shared);
-        let queue: Arc<dyn Queue> = shared.clone();
-        let home = Arc::new(QueueRef(Arc::downgrade(&queue)));
-        Ok(ThreadPool { shared, home })
+        ThreadPoolBuilder::new().workers(workers).build()
+    }
+
+    /// A [`ThreadPoolBuilder`], to configure the pool before it starts.
+    ///
+    /// ```
+    /// let pool = transparent_future::ThreadPool::builder().workers(2).name_prefix("io").build()?;
+    /// assert_eq!(pool.workers(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn builder() -> ThreadPoolBuilder {
+        ThreadPoolBuilder::new()
+    }
+
+    /// Stops the pool, for every handle, without blocking (Python's
+    /// `shutdown(wait=False)`): from now on [`Executor::execute`] refuses new tasks
+    /// with an error (so [`Builder::on`](crate::Builder::on) returns it and
+    /// [`ThreadPool::spawn_lazy`] panics with it); every task already queued still runs,
+    /// and the follow-up work of those tasks (continuations) runs on new threads.
+    ///
+    /// Returns a future that resolves once every worker has finished its last task and
+    /// exited: wait for it (`Lazy::wait`, `Lazy::wait_timeout`, `.await`) or drop it.
+    /// Calling `shutdown` again is harmless and returns another such future. (Waiting
+    /// for it from one of the pool's own tasks would wait for that task's own worker:
+    /// it never ends.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use transparent_future::{Builder, Lazy, ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(2);
+    /// let queued = pool.spawn_lazy(|| { std::thread::sleep(Duration::from_millis(50)); 7 });
+    /// let exited = pool.shutdown();                 // returns at once
+    /// assert!(pool.is_shut_down());
+    /// let refused = Builder::new().on(&pool).spawn(|| 1).unwrap_err();
+    /// assert!(refused.to_string().contains("shut down"));
+    /// assert_eq!(*queued, 7);                       // what was queued still ran
+    /// assert!(Lazy::wait_timeout(&exited, Duration::from_secs(30)).is_ok());
+    /// ```
+    pub fn shutdown(&self) -> Lazy<()> {
+        let sender = self
+            .shared
+            .queue
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        // Dropping the only sender lets the workers drain the queue, then exit.
+        drop(sender);
+        self.shared.exit.when_exited()
+    }
+
+    /// Whether [`ThreadPool::shutdown`] was called on this pool (through any handle).
+    ///
+    /// ```
+    /// let pool = transparent_future::ThreadPool::new(1);
+    /// assert!(!pool.is_shut_down());
+    /// drop(pool.shutdown());
+    /// assert!(pool.is_shut_down());
+    /// ```
+    pub fn is_shut_down(&self) -> bool {
+        self.shared
+            .queue
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none()
     }
 
     /// The number of worker threads.
@@ -168,12 +499,29 @@ impl Queue for Shared {
         self.idle.load(Ordering::Relaxed) > 0
     }
 
+    /// Queues follow-up work; once the pool is shut down, it runs on a new thread, as
+    /// it does once the pool is gone.
     fn enqueue(&self, task: Runnable) {
-        if let Some(queue) = &self.queue {
-            // The workers hold the receivers until the last handle is gone, and a
-            // handle is alive here, so the queue is connected.
-            let sent = queue.send(task);
-            debug_assert!(sent.is_ok(), "transparent_future: pool queue disconnected");
+        let queue = self.queue.read().unwrap_or_else(PoisonError::into_inner);
+        match &*queue {
+            Some(sender) => {
+                // The workers hold the receivers until the sender is dropped, which
+                // needs the write lock: the queue is connected.
+                let sent = sender.send(task);
+                debug_assert!(sent.is_ok(), "transparent_future: pool queue disconnected");
+            }
+            None => {
+                drop(queue);
+                Home::thread().submit(task);
+            }
+        }
+    }
+
+    fn unread_panic(&self, panic: TaskPanic) {
+        if let Some(handler) = &self.panic_handler {
+            // A panicking handler must not take a worker (or a dropping reader) down;
+            // the panic hook has reported it.
+            let _ = catch_unwind(AssertUnwindSafe(|| (handler.0)(panic)));
         }
     }
 }
@@ -211,7 +559,12 @@ fn work(jobs: &Receiver<Runnable>, idle: &AtomicUsize) {
 impl Drop for Shared {
     fn drop(&mut self) {
         // Closing the queue lets the workers finish what is queued, then exit.
-        drop(self.queue.take());
+        drop(
+            self.queue
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
         let workers = std::mem::take(
             self.workers
                 .get_mut()
@@ -247,11 +600,23 @@ impl Default for ThreadPool {
 
 impl Executor for ThreadPool {
     /// Queues `task`; its follow-up work (continuations of its future) stays on this
-    /// pool. Refuses a task that asks for a stack size: the workers already exist.
+    /// pool. Refuses a task that asks for a stack size (the workers already exist), and
+    /// every task once the pool is [shut down](ThreadPool::shutdown).
     fn execute(&self, task: Runnable) -> io::Result<()> {
         refuse_stack_size(&task, "a ThreadPool")?;
+        let queue = self
+            .shared
+            .queue
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(sender) = &*queue else {
+            return Err(io::Error::other(
+                "transparent_future: this ThreadPool was shut down; it takes no new tasks",
+            ));
+        };
         task.adopt(Home::pool(Arc::downgrade(&self.home)));
-        self.shared.enqueue(task);
+        let sent = sender.send(task);
+        debug_assert!(sent.is_ok(), "transparent_future: pool queue disconnected");
         Ok(())
     }
 }
@@ -260,7 +625,17 @@ impl fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ThreadPool")
             .field("workers", &self.shared.size)
-            .field("queued", &self.shared.queue.as_ref().map_or(0, Sender::len))
+            .field(
+                "queued",
+                &self
+                    .shared
+                    .queue
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .as_ref()
+                    .map_or(0, Sender::len),
+            )
+            .field("shut_down", &self.is_shut_down())
             .finish()
     }
 }

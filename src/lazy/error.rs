@@ -3,13 +3,18 @@
 use std::error::Error;
 use std::fmt;
 
-use crate::core::panic::TaskPanic;
+use crate::core::panic::{BrokenPromise, TaskPanic};
 use crate::deadlock::cycle::Cycle;
 
 /// Why a checked wait ([`Lazy::try_wait`](crate::Lazy::try_wait),
 /// [`Lazy::wait_timeout`](crate::Lazy::wait_timeout),
 /// [`Lazy::wait_deadline`](crate::Lazy::wait_deadline)) returned without the value. The
 /// future itself is unchanged: a refused or abandoned wait does not poison it.
+///
+/// It is also how a continuation that sees failures ([`Lazy::handle`](crate::Lazy::handle),
+/// [`Lazy::all_settled`](crate::Lazy::all_settled)) learns why its input has no
+/// value: there, only [`WaitError::Panicked`] and [`WaitError::Broken`] occur (a
+/// timeout of a `Lazy<Outcome<T>>` is a value, [`Outcome::Timeout`](crate::Outcome)).
 ///
 /// ```
 /// use std::time::Duration;
@@ -29,6 +34,20 @@ pub enum WaitError {
     Timeout,
     /// The task panicked. [`TaskPanic::payload`] reaches the original payload.
     Panicked(TaskPanic),
+    /// Whoever was to complete the future was dropped first: a
+    /// [`Promise`](crate::Promise) dropped without a value, or an actor call the actor
+    /// never ran. The value will never come.
+    Broken(BrokenPromise),
+}
+
+impl WaitError {
+    /// How a decided future failed: its panic, or its broken promise.
+    pub(crate) fn from_failure(failure: TaskPanic) -> Self {
+        match failure.broken_promise() {
+            Some(broken) => WaitError::Broken(broken.clone()),
+            None => WaitError::Panicked(failure),
+        }
+    }
 }
 
 // Errors travel between threads: `?` into `Box<dyn Error + Send + Sync>` works.
@@ -40,6 +59,7 @@ impl fmt::Display for WaitError {
             WaitError::Deadlock(cycle) => write!(f, "deadlock: {cycle}"),
             WaitError::Timeout => f.write_str("the wait timed out; the future is still pending"),
             WaitError::Panicked(panic) => fmt::Display::fmt(panic, f),
+            WaitError::Broken(broken) => fmt::Display::fmt(broken, f),
         }
     }
 }
@@ -49,6 +69,7 @@ impl Error for WaitError {
         match self {
             WaitError::Deadlock(cycle) => Some(cycle),
             WaitError::Panicked(panic) => Some(panic),
+            WaitError::Broken(broken) => Some(broken),
             WaitError::Timeout => None,
         }
     }

@@ -10,6 +10,7 @@ pub(crate) mod error;
 mod ops;
 pub(crate) mod outcome;
 pub(crate) mod policy;
+pub(crate) mod promise;
 pub(crate) mod shared;
 pub(crate) mod source;
 mod traits;
@@ -228,7 +229,7 @@ impl<T> Lazy<T> {
     pub fn into_inner(this: Self) -> T {
         match Lazy::take(this) {
             Ok(value) => value,
-            Err(panic) => panic!("{panic}"),
+            Err(failure) => fail(WaitError::from_failure(failure)),
         }
     }
 
@@ -347,18 +348,25 @@ impl<T> Lazy<T> {
     /// Moves the decided outcome into the cache (once) and returns it, or the task's
     /// panic as an error.
     fn try_cache(&self) -> Result<&T, WaitError> {
-        if let Some(value) = self.value.get() {
+        Lazy::decided(self).map_err(WaitError::from_failure)
+    }
+
+    /// The decided outcome: the value (moved into the cache once) or the task's
+    /// failure. Call only once the outcome is decided (a watcher has fired, or a wait
+    /// returned).
+    pub(crate) fn decided(this: &Self) -> Result<&T, TaskPanic> {
+        if let Some(value) = this.value.get() {
             return Ok(value);
         }
-        let Some(task) = self.task.as_deref() else {
+        let Some(task) = this.task.as_deref() else {
             unreachable!("transparent_future: a resolved future without a value")
         };
         // A panic is final and stays in the state, so checking first is exact: past
         // this point, taking the outcome cannot fail.
         if let Some(panic) = task.core().panic() {
-            return Err(WaitError::Panicked(panic));
+            return Err(panic);
         }
-        Ok(self.value.get_or_init(|| task.core().take_for_cache()))
+        Ok(this.value.get_or_init(|| task.core().take_for_cache()))
     }
 
     /// Blocks until the value is there, like [`Lazy::wait`], but returns an error
@@ -384,13 +392,11 @@ impl<T> Lazy<T> {
             return Peek::Ready(value);
         }
         match this.task.as_deref() {
-            Some(task) if task.core().settle_if_due() => {
-                if task.core().panicked() {
-                    Peek::Panicked
-                } else {
-                    Peek::Ready(this.cache())
-                }
-            }
+            Some(task) if task.core().settle_if_due() => match task.core().failure() {
+                Some(failure) if failure.broken_promise().is_some() => Peek::Broken,
+                Some(_) => Peek::Panicked,
+                None => Peek::Ready(this.cache()),
+            },
             _ => Peek::Pending,
         }
     }
@@ -412,6 +418,7 @@ pub(crate) enum Peek<'a, T> {
     Ready(&'a T),
     Pending,
     Panicked,
+    Broken,
 }
 
 impl<T> Lazy<Outcome<T>> {

@@ -176,6 +176,31 @@ impl<T> SharedLazy<T> {
     pub fn try_unwrap(this: Self) -> Result<Lazy<T>, Self> {
         Arc::try_unwrap(this.inner).map_err(|inner| SharedLazy { inner })
     }
+
+    /// Blocks until the value is there and returns it by value: moved out if this is
+    /// the last handle (no clone), cloned otherwise (std's `Arc::unwrap_or_clone`).
+    ///
+    /// # Panics
+    ///
+    /// If the task panicked, as every access does.
+    ///
+    /// ```
+    /// use transparent_future::{spawn_lazy, Lazy, SharedLazy};
+    ///
+    /// let a = Lazy::share(spawn_lazy(|| String::from("config")));
+    /// let b = a.clone();
+    /// assert_eq!(SharedLazy::unwrap_or_clone(a), "config"); // cloned: `b` still holds it
+    /// assert_eq!(SharedLazy::unwrap_or_clone(b), "config"); // moved out: the last handle
+    /// ```
+    pub fn unwrap_or_clone(this: Self) -> T
+    where
+        T: Clone,
+    {
+        match SharedLazy::try_unwrap(this) {
+            Ok(only) => Lazy::into_inner(only),
+            Err(shared) => Lazy::wait(&shared.inner).clone(),
+        }
+    }
 }
 
 impl<T> Clone for SharedLazy<T> {
@@ -205,14 +230,15 @@ impl<T> From<Lazy<T>> for SharedLazy<T> {
 }
 
 impl<T: fmt::Debug> fmt::Debug for SharedLazy<T> {
-    /// Never blocks: `SharedLazy(value)`, `SharedLazy(<pending>)` or
-    /// `SharedLazy(<panicked>)`.
+    /// Never blocks: `SharedLazy(value)`, `SharedLazy(<pending>)`,
+    /// `SharedLazy(<panicked>)` or `SharedLazy(<broken promise>)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_tuple("SharedLazy");
         match Lazy::peek(&self.inner) {
             Peek::Ready(value) => d.field(value),
             Peek::Pending => d.field(&format_args!("<pending>")),
             Peek::Panicked => d.field(&format_args!("<panicked>")),
+            Peek::Broken => d.field(&format_args!("<broken promise>")),
         };
         d.finish()
     }

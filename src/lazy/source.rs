@@ -45,6 +45,29 @@ impl<T: Send + 'static> Lazy<T> {
         }
     }
 
+    /// Calls `k` once the outcome is decided, without consuming the handle (the value
+    /// stays for other readers): on the thread that decides it if that is still to
+    /// come, otherwise as `if_decided` says. `k` reads the outcome through a handle of
+    /// its own (a `SharedLazy` clone) with [`Lazy::decided`].
+    pub(crate) fn when_decided<K>(this: &Self, k: K, if_decided: IfDecided)
+    where
+        K: FnOnce(DecidedBy) + Send + 'static,
+    {
+        let callback: Callback = Box::new(k);
+        let task = match (this.value.get(), this.task.as_ref()) {
+            (Some(_), task) => {
+                let home = task.map(|t| t.core().home()).unwrap_or_default();
+                return run_or_submit(callback, if_decided, &home);
+            }
+            (None, None) => unreachable!("transparent_future: a resolved future without a value"),
+            (None, Some(task)) => task,
+        };
+        match task.core().watch(callback, if_decided == IfDecided::Submit) {
+            Ok(_) => Lazy::schedule_deadline(task),
+            Err(callback) => run_or_submit(callback, if_decided, &task.core().home()),
+        }
+    }
+
     /// Registers `callback` to run when this future's outcome is decided; `Err` gives
     /// it back if it already is. Keeps the deadline, if any, on the timer.
     pub(crate) fn watch(this: &Self, callback: Callback) -> Result<u64, Callback> {

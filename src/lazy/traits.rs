@@ -11,7 +11,8 @@ use crate::lazy::{Lazy, Peek};
 
 impl<T: fmt::Debug> fmt::Debug for Lazy<T> {
     /// Never blocks: shows `Lazy(value)` once the value is there, `Lazy(<pending>)`
-    /// before, and `Lazy(<panicked>)` if the task panicked (as `LazyLock` does).
+    /// before, `Lazy(<panicked>)` if the task panicked (as `LazyLock` does), and
+    /// `Lazy(<broken promise>)` if its [`Promise`](crate::Promise) was dropped unset.
     ///
     /// ```
     /// use transparent_future::{spawn_lazy, Lazy};
@@ -29,6 +30,7 @@ impl<T: fmt::Debug> fmt::Debug for Lazy<T> {
             Peek::Ready(value) => d.field(value),
             Peek::Pending => d.field(&format_args!("<pending>")),
             Peek::Panicked => d.field(&format_args!("<panicked>")),
+            Peek::Broken => d.field(&format_args!("<broken promise>")),
         };
         d.finish()
     }

@@ -3,6 +3,8 @@
 use std::error::Error;
 use std::fmt;
 
+#[cfg(feature = "process")]
+use crate::core::died::ProcessDied;
 use crate::core::panic::TaskPanic;
 use crate::deadlock::cycle::Cycle;
 
@@ -29,6 +31,27 @@ pub enum WaitError {
     Timeout,
     /// The task panicked. [`TaskPanic::payload`] reaches the original payload.
     Panicked(TaskPanic),
+    /// The child process of a process task (the [`process`](crate::process) module)
+    /// ended without returning a value: killed by a signal, or exited. A panic inside
+    /// the task is [`WaitError::Panicked`], as for a thread.
+    ///
+    /// A variant of its own rather than a [`TaskPanic`]: a crash is not a panic (no
+    /// unwinding happened, there is no payload the task chose), and a caller that
+    /// retries crashed work wants to match on it without downcasting.
+    #[cfg(feature = "process")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
+    ProcessDied(ProcessDied),
+}
+
+impl WaitError {
+    /// A task's failure as a checked wait reports it.
+    pub(crate) fn from_panic(panic: TaskPanic) -> Self {
+        #[cfg(feature = "process")]
+        if let Some(died) = panic.process_died() {
+            return WaitError::ProcessDied(died.clone());
+        }
+        WaitError::Panicked(panic)
+    }
 }
 
 // Errors travel between threads: `?` into `Box<dyn Error + Send + Sync>` works.
@@ -40,6 +63,8 @@ impl fmt::Display for WaitError {
             WaitError::Deadlock(cycle) => write!(f, "deadlock: {cycle}"),
             WaitError::Timeout => f.write_str("the wait timed out; the future is still pending"),
             WaitError::Panicked(panic) => fmt::Display::fmt(panic, f),
+            #[cfg(feature = "process")]
+            WaitError::ProcessDied(died) => fmt::Display::fmt(died, f),
         }
     }
 }
@@ -49,6 +74,8 @@ impl Error for WaitError {
         match self {
             WaitError::Deadlock(cycle) => Some(cycle),
             WaitError::Panicked(panic) => Some(panic),
+            #[cfg(feature = "process")]
+            WaitError::ProcessDied(died) => Some(died),
             WaitError::Timeout => None,
         }
     }

@@ -356,7 +356,7 @@ impl<T> Lazy<T> {
         // A panic is final and stays in the state, so checking first is exact: past
         // this point, taking the outcome cannot fail.
         if let Some(panic) = task.core().panic() {
-            return Err(WaitError::Panicked(panic));
+            return Err(WaitError::from_panic(panic));
         }
         Ok(self.value.get_or_init(|| task.core().take_for_cache()))
     }

@@ -53,33 +53,38 @@ mod supervise;
 mod typed;
 mod wire;
 
+pub use self::child::{CHILD_TEST_NAME, init};
+pub use self::pool::ProcessPool;
+pub use self::shorthand::{spawn_lazy, spawn_lazy_with};
 pub use crate::core::died::ProcessDied;
-pub use crate::process::child::{CHILD_TEST_NAME, init};
-pub use crate::process::pool::ProcessPool;
-pub use crate::process::shorthand::{spawn_lazy, spawn_lazy_with};
 
 /// Lets the tests of a test binary run process tasks: the one line a test crate
 /// (`tests/*.rs`, or the `main.rs` of a test folder) needs, at its top level.
 ///
-/// A test binary's `main` belongs to libtest, so [`init`](process::init) cannot be its
+/// A test binary's `main` belongs to libtest, so [`init`](crate::process::init) cannot be its
 /// first line. This macro declares a test named
-/// [`CHILD_TEST_NAME`](process::CHILD_TEST_NAME) that calls `init`: in the test
+/// [`CHILD_TEST_NAME`](crate::process::CHILD_TEST_NAME) that calls `init`: in the test
 /// run itself it passes at once, and a child started for a task runs only it (the
 /// child's command line selects it), so the task runs there and the child exits.
 ///
-/// ```ignore
+/// ```
 /// // tests/isolation.rs
 /// transparent_future::process_tests!();
 ///
-/// fn double(x: u32) -> u32 { 2 * x }
+/// fn double(x: u32) -> u32 {
+///     2 * x
+/// }
 ///
-/// #[test]
+/// #[cfg_attr(test, test)] // in the test crate: #[test]
 /// fn doubles_in_a_child() {
 ///     assert_eq!(*transparent_future::process::spawn_lazy(21, double), 42);
 /// }
+/// # fn main() {
+/// #     transparent_future::process::init(); // a doctest has a `main` of its own
+/// #     doubles_in_a_child();
+/// # }
 /// ```
 ///
-/// [`process`]: crate::process
 #[macro_export]
 macro_rules! process_tests {
     () => {

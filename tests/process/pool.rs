@@ -64,10 +64,7 @@ fn unread_futures_never_block_a_worker() {
             .collect();
         let last = pool.spawn_lazy(11u64, slow_square);
         assert_eq!(*last, 121);
-        assert!(
-            unread.iter().all(|x| Lazy::is_done(x)),
-            "taken as they arrived"
-        );
+        assert!(unread.iter().all(Lazy::is_done), "taken as they arrived");
     });
 }
 

@@ -126,7 +126,9 @@ pub fn record_pid_and_spin(path: String) -> u8 {
     }
 }
 
-/// A task that starts `sleep 60`, records that grandchild's PID, then spins forever.
+/// A task that starts `sleep 60`, records that grandchild's PID, then spins forever
+/// (the kill of its process group ends the grandchild; nobody waits for it here).
+#[allow(clippy::zombie_processes)]
 pub fn start_sleep_and_spin(path: String) -> u8 {
     let sleeper = std::process::Command::new("sleep")
         .arg("60")

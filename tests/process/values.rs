@@ -229,11 +229,7 @@ fn serialization_failures_are_errors_on_each_side() {
         let pool = ProcessPool::new(1);
         let w = pool.spawn_lazy(false, give_picky);
         assert!(message(&w).contains("Picky"));
-        assert_eq!(
-            *pool.spawn_lazy(true, |b: bool| !b),
-            false,
-            "the worker survived"
-        );
+        assert!(!*pool.spawn_lazy(true, |b: bool| !b), "the worker survived");
     });
 }
 

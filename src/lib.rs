@@ -155,6 +155,14 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+#![cfg_attr(feature = "process", doc = include_str!("../docs/isolating.md"))]
+#![cfg_attr(
+    not(feature = "process"),
+    doc = "# Isolating work in a process\n\nThe `process` feature (Linux) runs a plain \
+           `fn(A) -> T` in a child process that is killed at its deadline and whose \
+           crash is an error for its readers; build with it to see this section.\n"
+)]
+//!
 //! # Choosing an executor
 //!
 //! | executor | spawn + first access of a trivial task (2-core VM) | use it for |

@@ -162,6 +162,14 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+#![cfg_attr(feature = "process", doc = include_str!("../docs/isolating.md"))]
+#![cfg_attr(
+    not(feature = "process"),
+    doc = "# Isolating work in a process\n\nThe `process` feature (Linux) runs a plain \
+           `fn(A) -> T` in a child process that is killed at its deadline and whose \
+           crash is an error for its readers; build with it to see this section.\n"
+)]
+//!
 //! # Choosing an executor
 //!
 //! | executor | spawn + first access of a trivial task (2-core VM) | use it for |
@@ -452,7 +460,9 @@
 //! The design (layers, the state machine, the race between a task and a deadline, the
 //! happens-before argument, the lock order) is in `docs/design.md` of the repository.
 
-#![forbid(unsafe_code)]
+// No `unsafe` anywhere, except in the one module that names a `fn` in a child process
+// (`process/ident.rs`, feature `process`), which allows it for two documented casts.
+#![deny(unsafe_code)]
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -468,6 +478,9 @@ mod core; // the engine: state machine, task, jobs and homes, threads, timer
 mod deadlock; // the wait-for registry and cycle search
 pub mod executor; // where tasks run: the Executor trait, thread per task, pool, rayon
 mod lazy; // the handle and its vocabulary: Lazy, SharedLazy, Outcome, policies, errors
+#[cfg(feature = "process")]
+#[cfg_attr(docsrs, doc(cfg(feature = "process")))]
+pub mod process; // futures computed in a child process, killed at their deadline
 mod spawn; // starting tasks: Builder, the shorthands, scope, background!
 
 pub use crate::actor::Actor;

@@ -1,8 +1,11 @@
 //! The engine under every future: its state machine, the task that computes it, the
 //! jobs executors run and where follow-up work goes, thread start under the cap, the
-//! deadline timer, cancellation flags and panics. Nothing here knows the handle.
+//! deadline timer, cancellation flags and panics (and, with the `process` feature, the
+//! death of a process task's child, which travels as a panic). Nothing here knows the handle.
 
 pub(crate) mod cancel;
+#[cfg(feature = "process")]
+pub(crate) mod died;
 pub(crate) mod job;
 pub(crate) mod panic;
 pub(crate) mod state;

@@ -9,6 +9,9 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
+#[cfg(feature = "process")]
+use crate::core::died::ProcessDied;
+
 /// The text of a panic payload: the `&str` or `String` that `panic!` was given, or a
 /// placeholder naming the problem for any other payload.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
@@ -49,6 +52,10 @@ struct PanicShared {
     /// Set when the future failed because its completer was dropped without a value,
     /// not because code panicked.
     broken: Option<BrokenPromise>,
+    /// Set when this "panic" is a process task's child that died: readers see it as
+    /// `WaitError::ProcessDied`, and `join` always gets a `ProcessDied` payload.
+    #[cfg(feature = "process")]
+    died: Option<ProcessDied>,
 }
 
 // Errors travel between threads: a panic must too, whatever its payload.
@@ -68,6 +75,8 @@ impl TaskPanic {
             message: panic_message(payload.as_ref()).to_owned(),
             payload: Mutex::new(payload),
             broken: None,
+            #[cfg(feature = "process")]
+            died: None,
         }))
     }
 
@@ -79,12 +88,32 @@ impl TaskPanic {
             message: broken.to_string(),
             payload: Mutex::new(Box::new(broken.clone())),
             broken: Some(broken),
+            #[cfg(feature = "process")]
+            died: None,
         }))
     }
 
     /// The broken promise this failure stands for, if it is one (and not a panic).
     pub(crate) fn broken_promise(&self) -> Option<&BrokenPromise> {
         self.0.broken.as_ref()
+    }
+
+    /// A process task's child died: the message is the death's own text, the payload a
+    /// [`ProcessDied`].
+    #[cfg(feature = "process")]
+    pub(crate) fn died(died: ProcessDied) -> Self {
+        TaskPanic(Arc::new(PanicShared {
+            message: died.to_string(),
+            payload: Mutex::new(Box::new(died.clone())),
+            broken: None,
+            died: Some(died),
+        }))
+    }
+
+    /// The death of a process task's child, if that is what this is.
+    #[cfg(feature = "process")]
+    pub(crate) fn process_died(&self) -> Option<&ProcessDied> {
+        self.0.died.as_ref()
     }
 
     /// The task's own panic message: the `&str` or `String` it panicked with, or
@@ -152,6 +181,8 @@ impl TaskPanic {
                 .payload
                 .into_inner()
                 .unwrap_or_else(PoisonError::into_inner),
+            #[cfg(feature = "process")]
+            Err(shared) if shared.died.is_some() => Box::new(shared.died.clone()),
             Err(shared) => Box::new(shared.message.clone()),
         }
     }
@@ -203,6 +234,10 @@ impl fmt::Debug for TaskPanic {
 impl fmt::Display for TaskPanic {
     /// The message a reader panics with: `background task panicked: <message>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        #[cfg(feature = "process")]
+        if let Some(died) = &self.0.died {
+            return fmt::Display::fmt(died, f);
+        }
         write!(f, "background task panicked: {}", self.0.message)
     }
 }

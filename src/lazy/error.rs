@@ -3,6 +3,8 @@
 use std::error::Error;
 use std::fmt;
 
+#[cfg(feature = "process")]
+use crate::core::died::ProcessDied;
 use crate::core::panic::{BrokenPromise, TaskPanic};
 use crate::deadlock::cycle::Cycle;
 
@@ -38,11 +40,25 @@ pub enum WaitError {
     /// [`Promise`](crate::Promise) dropped without a value, or an actor call the actor
     /// never ran. The value will never come.
     Broken(BrokenPromise),
+    /// The child process of a process task (the [`process`](crate::process) module)
+    /// ended without returning a value: killed by a signal, or exited. A panic inside
+    /// the task is [`WaitError::Panicked`], as for a thread.
+    ///
+    /// A variant of its own rather than a [`TaskPanic`]: a crash is not a panic (no
+    /// unwinding happened, there is no payload the task chose), and a caller that
+    /// retries crashed work wants to match on it without downcasting.
+    #[cfg(feature = "process")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
+    ProcessDied(ProcessDied),
 }
 
 impl WaitError {
     /// How a decided future failed: its panic, or its broken promise.
     pub(crate) fn from_failure(failure: TaskPanic) -> Self {
+        #[cfg(feature = "process")]
+        if let Some(died) = failure.process_died() {
+            return WaitError::ProcessDied(died.clone());
+        }
         match failure.broken_promise() {
             Some(broken) => WaitError::Broken(broken.clone()),
             None => WaitError::Panicked(failure),
@@ -60,6 +76,8 @@ impl fmt::Display for WaitError {
             WaitError::Timeout => f.write_str("the wait timed out; the future is still pending"),
             WaitError::Panicked(panic) => fmt::Display::fmt(panic, f),
             WaitError::Broken(broken) => fmt::Display::fmt(broken, f),
+            #[cfg(feature = "process")]
+            WaitError::ProcessDied(died) => fmt::Display::fmt(died, f),
         }
     }
 }
@@ -70,6 +88,8 @@ impl Error for WaitError {
             WaitError::Deadlock(cycle) => Some(cycle),
             WaitError::Panicked(panic) => Some(panic),
             WaitError::Broken(broken) => Some(broken),
+            #[cfg(feature = "process")]
+            WaitError::ProcessDied(died) => Some(died),
             WaitError::Timeout => None,
         }
     }

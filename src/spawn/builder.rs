@@ -75,6 +75,8 @@ pub struct Builder<E = ThreadPerTask, P = ()> {
     policy: P,
     name: Option<String>,
     stack_size: Option<usize>,
+    #[cfg(feature = "process")]
+    kill_grace: Option<std::time::Duration>,
 }
 
 impl Builder<ThreadPerTask, ()> {
@@ -93,6 +95,8 @@ impl Builder<ThreadPerTask, ()> {
             policy: (),
             name: None,
             stack_size: None,
+            #[cfg(feature = "process")]
+            kill_grace: None,
         }
     }
 }
@@ -129,6 +133,8 @@ impl<E: Executor, P> Builder<E, P> {
             policy: self.policy,
             name: self.name,
             stack_size: self.stack_size,
+            #[cfg(feature = "process")]
+            kill_grace: self.kill_grace,
         }
     }
 
@@ -155,6 +161,8 @@ impl<E: Executor, P> Builder<E, P> {
             policy,
             name: self.name,
             stack_size: self.stack_size,
+            #[cfg(feature = "process")]
+            kill_grace: self.kill_grace,
         }
     }
 
@@ -263,6 +271,60 @@ impl<E: Executor, P> Builder<E, P> {
         }
         let named = self.named()?.map(|options| *options).unwrap_or_default();
         scope.start(named, timeout, f)
+    }
+}
+
+/// A builder's options taken apart, for spawn paths outside this module (the process
+/// executor).
+#[cfg(feature = "process")]
+pub(crate) struct Parts<P> {
+    pub(crate) on_executor: bool,
+    pub(crate) policy: P,
+    pub(crate) name: Option<String>,
+    pub(crate) stack_size: Option<usize>,
+    pub(crate) kill_grace: Option<std::time::Duration>,
+}
+
+#[cfg(feature = "process")]
+impl<E: Executor, P> Builder<E, P> {
+    /// Takes the builder apart; the name is checked as every spawn checks it.
+    pub(crate) fn into_parts(mut self) -> io::Result<Parts<P>> {
+        let named = self.named()?;
+        Ok(Parts {
+            on_executor: self.chosen,
+            policy: self.policy,
+            name: named.as_ref().and_then(|n| n.name.clone()),
+            stack_size: self.stack_size,
+            kill_grace: self.kill_grace,
+        })
+    }
+
+    /// For process tasks: when the future's outcome is decided as a timeout or it is
+    /// cancelled, send SIGTERM to the task's process group first and SIGKILL only
+    /// after `grace` (as Python's `pebble` does), instead of SIGKILL at once. No effect
+    /// on thread tasks, which cannot be killed.
+    ///
+    /// ```
+    /// # transparent_future::process::init();
+    /// use std::time::Duration;
+    /// use transparent_future::{Builder, Deadline, Outcome};
+    ///
+    /// fn spin(_: ()) -> u8 {
+    ///     loop {
+    ///         std::thread::sleep(Duration::from_millis(10));
+    ///     }
+    /// }
+    /// let x = Builder::new()
+    ///     .timeout(Deadline::after(Duration::from_millis(100)))
+    ///     .kill_grace(Duration::from_millis(200))
+    ///     .spawn_process((), spin)?;
+    /// assert_eq!(*x, Outcome::Timeout);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "process")))]
+    pub fn kill_grace(mut self, grace: std::time::Duration) -> Self {
+        self.kill_grace = Some(grace);
+        self
     }
 }
 

@@ -205,3 +205,15 @@ impl<S: Send + 'static> Drop for Message<S> {
         }
     }
 }
+
+/// Runs one call on the actor's worker and drops it there, catching whatever panics
+/// besides the call's own closure (whose panic goes to its readers): a forwarding
+/// watcher of its future that re-raises a panic, or an unread result whose `Drop`
+/// panics. The actor then serves the next call, as its docs promise; the panic hook
+/// has reported the panic.
+pub(crate) fn serve_one<S>(call: Arc<dyn Envelope<S>>, state: &mut S) {
+    let _ = catch_unwind(AssertUnwindSafe(move || {
+        call.run(state);
+        drop(call);
+    }));
+}

@@ -9,7 +9,7 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::actor::call::{Kind, Message};
+use crate::actor::call::{Kind, Message, serve_one};
 use crate::core::threads;
 use crate::deadlock::{Blocker, Node};
 
@@ -62,7 +62,7 @@ fn serve<S: Send + 'static>(mut state: S, mailbox: &Receiver<Message<S>>, worker
     // run; the state is dropped here, on the actor's thread.
     while let Ok(message) = mailbox.recv() {
         match message.open() {
-            Kind::Call(call) => call.run(&mut state),
+            Kind::Call(call) => serve_one(call, &mut state),
             Kind::Stop(promise) => {
                 // ORDERING: Release, see `Worker::is_stopped`.
                 worker.stopped.store(true, Ordering::Release);

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::thread;
 
-use crate::actor::call::{Kind, Message};
+use crate::actor::call::{Kind, Message, serve_one};
 use crate::core::job::{Executor, Runnable, runnable};
 use crate::deadlock::{Blocker, Node};
 use crate::lazy::promise::Promise;
@@ -211,7 +211,7 @@ impl<S: Send + 'static> Pooled<S> {
             drop(mailbox);
             match message.open() {
                 Kind::Call(call) => match state.as_mut() {
-                    Some(state) => call.run(state),
+                    Some(state) => serve_one(call, state),
                     None => unreachable!("transparent_future: a running actor without a state"),
                 },
                 Kind::Stop(promise) => {

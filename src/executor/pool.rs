@@ -127,7 +127,11 @@ impl Drop for ExitGuard {
         };
         drop(state);
         for waiter in waiters {
-            let _ = waiter.set(());
+            // A watcher of one waiter's future may panic (a user's waker): the others
+            // are still told, never left to fail as broken promises.
+            let _ = catch_unwind(AssertUnwindSafe(move || {
+                let _ = waiter.set(());
+            }));
         }
     }
 }

@@ -7,4 +7,5 @@ mod support;
 mod calls;
 mod deadlock;
 mod lifecycle;
+mod panicking_drops;
 mod pooled;

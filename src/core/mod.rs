@@ -9,6 +9,7 @@ pub(crate) mod died;
 pub(crate) mod job;
 pub(crate) mod panic;
 pub(crate) mod state;
+pub(crate) mod sync;
 pub(crate) mod task;
 pub(crate) mod threads;
 pub(crate) mod timer;

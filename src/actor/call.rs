@@ -101,8 +101,8 @@ where
 }
 
 impl<S, R: Send, F: Send> Settle for Call<S, R, F> {
-    fn settle(&self) {
-        self.core.settle_if_due();
+    fn settle(&self) -> bool {
+        self.core.settle_if_due()
     }
 }
 

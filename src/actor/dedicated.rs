@@ -10,6 +10,7 @@ use std::thread;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::actor::call::{Kind, Message, serve_one};
+use crate::core::sync;
 use crate::core::threads;
 use crate::deadlock::{Blocker, Node};
 
@@ -49,9 +50,12 @@ pub(crate) fn start<S: Send + 'static>(
         label,
     });
     let shared = Arc::clone(&worker);
-    threads::start(thread::Builder::new().name(THREAD_NAME.into()), move || {
-        serve(state, &rx, &shared);
-    })?;
+    threads::start(
+        sync::thread::Builder::new().name(THREAD_NAME.into()),
+        move || {
+            serve(state, &rx, &shared);
+        },
+    )?;
     Ok((tx, worker))
 }
 

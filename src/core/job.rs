@@ -4,10 +4,10 @@
 
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::thread;
+use std::sync::{Arc, Weak};
 
 use crate::core::panic::TaskPanic;
+use crate::core::sync::{Mutex, PoisonError, thread};
 use crate::core::threads;
 
 /// Work to run once, with nothing to return: follow-up work handed to an executor.

@@ -7,8 +7,11 @@ pub(crate) mod cancel;
 #[cfg(feature = "process")]
 pub(crate) mod died;
 pub(crate) mod job;
+#[cfg(all(test, transparent_future_shuttle))]
+mod model;
 pub(crate) mod panic;
 pub(crate) mod state;
+pub(crate) mod sync;
 pub(crate) mod task;
 pub(crate) mod threads;
 pub(crate) mod timer;

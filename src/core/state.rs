@@ -9,8 +9,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+
+use crate::core::sync::{self, Condvar, Instant, Mutex, MutexGuard, PoisonError};
 
 use crate::core::job::runnable;
 use crate::core::job::{Home, Placement};
@@ -40,6 +40,10 @@ struct Inner<T> {
     /// Whether a reader has seen the task's panic (or taken the result): a panic
     /// nobody saw is reported to the home's panic handler when the state is dropped.
     observed: bool,
+    /// Whether the deadline is on the timer already: a future is scheduled once,
+    /// however many watchers come and go (set under this lock, in the padding beside
+    /// `observed`, so it costs no space).
+    on_timer: bool,
     /// Callbacks to run once the outcome is decided (continuations, combinators,
     /// async wakers). Boxed so that a future nobody watches pays one word, not the
     /// three of a `Vec` (most futures are never watched; see `docs/performance.md`).
@@ -143,6 +147,7 @@ impl<T> Core<T> {
                 slot: Slot::Pending,
                 sleepers: 0,
                 observed: false,
+                on_timer: false,
                 watchers: None,
                 home: place.home,
             }),
@@ -190,7 +195,7 @@ impl<T> Core<T> {
         let mut inner = self.lock();
         let on_time = match &self.timeout {
             None => true,
-            Some(t) => Instant::now() <= t.at,
+            Some(t) => !sync::passed(t.at, sync::now()),
         };
         match &mut inner.slot {
             Slot::Pending if on_time => inner.slot = Slot::Done(result),
@@ -223,7 +228,7 @@ impl<T> Core<T> {
         let mut inner = self.lock();
         let on_time = match &self.timeout {
             None => true,
-            Some(t) => Instant::now() <= t.at,
+            Some(t) => !sync::passed(t.at, sync::now()),
         };
         let handed_back = match &inner.slot {
             Slot::Pending if on_time => {
@@ -264,7 +269,7 @@ impl<T> Core<T> {
     fn settle(&self, inner: &mut Inner<T>, now: impl FnOnce() -> Instant) -> bool {
         match inner.slot {
             Slot::Pending => match &self.timeout {
-                Some(t) if now() > t.at => {
+                Some(t) if sync::passed(t.at, now()) => {
                     inner.slot = Slot::TimedOut { late: None };
                     true
                 }
@@ -278,7 +283,7 @@ impl<T> Core<T> {
     /// has passed as a side effect (and runs the watchers then).
     pub(crate) fn settle_if_due(&self) -> bool {
         let mut inner = self.lock();
-        let decided = self.settle(&mut inner, Instant::now);
+        let decided = self.settle(&mut inner, sync::now);
         if decided {
             self.release_decided(inner);
         }
@@ -300,7 +305,7 @@ impl<T> Core<T> {
     /// `user_code` marks a callback that runs user code; see [`DecidedBy`].
     pub(crate) fn watch(&self, callback: Callback, user_code: bool) -> Result<u64, Callback> {
         let mut inner = self.lock();
-        if self.settle(&mut inner, Instant::now) {
+        if self.settle(&mut inner, sync::now) {
             self.release_decided(inner);
             return Err(callback);
         }
@@ -334,6 +339,19 @@ impl<T> Core<T> {
         self.timeout.as_ref().map(|t| t.at)
     }
 
+    /// The deadline to put on the timer, the first time a watcher needs it: `None` if
+    /// there is no deadline, the outcome is decided, or the deadline is on the timer
+    /// already. So a future has at most one timer entry, however often it is watched.
+    pub(crate) fn claim_timer(&self) -> Option<Instant> {
+        let at = self.deadline()?;
+        let mut inner = self.lock();
+        if inner.on_timer || !matches!(inner.slot, Slot::Pending) {
+            return None;
+        }
+        inner.on_timer = true;
+        Some(at)
+    }
+
     /// Blocks until the outcome is decided, or until `until` passes (`None`: no limit).
     ///
     /// A future with a deadline is decided as a timeout by the first reader that holds
@@ -342,7 +360,7 @@ impl<T> Core<T> {
     pub(crate) fn wait(&self, until: Option<Instant>) -> Waited {
         let mut inner = self.lock();
         loop {
-            let now = Instant::now();
+            let now = sync::now();
             if self.settle(&mut inner, || now) {
                 self.release_decided(inner);
                 return Waited::Resolved;
@@ -350,22 +368,21 @@ impl<T> Core<T> {
             if until.is_some_and(|u| now >= u) {
                 return Waited::GaveUp;
             }
-            let wake_at = match (until, self.timeout.as_ref().map(|t| t.at)) {
+            // Sleep to the caller's limit, or to the first instant past the deadline
+            // (where a fresh reading decides the timeout), whichever comes first.
+            let limit = until.map(|u| u.saturating_duration_since(now));
+            let deadline = self.timeout.as_ref().map(|t| sync::until_past(t.at, now));
+            let sleep = match (limit, deadline) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
             inner.sleepers += 1;
-            inner = match wake_at {
+            inner = match sleep {
                 None => self
                     .cond
                     .wait(inner)
                     .unwrap_or_else(PoisonError::into_inner),
-                Some(at) => {
-                    self.cond
-                        .wait_timeout(inner, at.saturating_duration_since(now))
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
+                Some(dur) => sync::wait_timeout(&self.cond, &self.inner, inner, dur),
             };
             inner.sleepers -= 1;
         }
@@ -562,6 +579,26 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         // Decided now: a new watcher is handed back to run by its owner.
         assert!(c.watch(Box::new(|_| {}), false).is_err());
+    }
+
+    #[test]
+    fn a_deadline_goes_on_the_timer_once_and_never_once_decided() {
+        let c = core(Some(Instant::now() + Duration::from_secs(3600)));
+        let at = c.deadline();
+        assert_eq!(
+            c.claim_timer(),
+            at,
+            "the first watcher puts it on the timer"
+        );
+        assert_eq!(c.claim_timer(), None, "every later one finds it there");
+        assert_eq!(core(None).claim_timer(), None, "no deadline, no timer");
+        let decided = core(Some(Instant::now() + Duration::from_secs(3600)));
+        decided.publish(Ok(1));
+        assert_eq!(
+            decided.claim_timer(),
+            None,
+            "decided: nothing for the timer"
+        );
     }
 
     #[test]

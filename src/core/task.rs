@@ -6,13 +6,14 @@
 
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 use std::thread;
 
 use crate::core::cancel::CancelFlag;
 use crate::core::job::{Home, Job};
 use crate::core::panic::TaskPanic;
 use crate::core::state::{Core, DecidedBy, TaskResult};
+use crate::core::sync::{Mutex, PoisonError};
 use crate::core::timer::Settle;
 use crate::deadlock::{self, Blocker, Node};
 
@@ -135,8 +136,8 @@ where
     F: FnOnce() -> T + Send,
     X: Extras,
 {
-    fn settle(&self) {
-        self.core.settle_if_due();
+    fn settle(&self) -> bool {
+        self.core.settle_if_due()
     }
 }
 
@@ -325,8 +326,8 @@ pub(crate) fn new_remote<T: Send + 'static>(
 }
 
 impl<T: Send> Settle for Remote<T> {
-    fn settle(&self) {
-        self.core.settle_if_due();
+    fn settle(&self) -> bool {
+        self.core.settle_if_due()
     }
 }
 

@@ -4,7 +4,8 @@
 use std::io;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
+
+use crate::core::sync::thread;
 
 /// Threads started here (thread per task, scoped tasks, follow-up work) that have not
 /// finished their work yet.

@@ -4,20 +4,27 @@
 //! continuation, a combinator or an async waker registered on a future with a deadline
 //! must run at the deadline even if no reader looks. One thread, started on first use
 //! and ended after a second with nothing to do, keeps those deadlines.
+//!
+//! Each future is on the timer at most once (its state says whether it is, see
+//! `Core::claim_timer`), and an entry stays until the state has decided the outcome:
+//! the timer picks an entry by the same comparison the state decides with
+//! (`sync::passed`), and keeps one the state did not decide. Entries of futures that
+//! are gone are swept out whenever the heap has doubled, so the heap holds at most
+//! about twice the number of live watched futures with a deadline.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, PoisonError, Weak};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::sync::Weak;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crate::core::sync::channel::{self, Receiver, RecvTimeoutError, Sender};
+use crate::core::sync::{self, Duration, Instant, Mutex, PoisonError, thread};
 
 /// A future's state seen without its value type: what the timer needs.
 pub(crate) trait Settle: Send + Sync {
-    /// Decides the outcome if the deadline has passed (running the watchers).
-    fn settle(&self);
+    /// Decides the outcome if the deadline has passed (running the watchers); returns
+    /// whether the outcome is decided (by this call or before).
+    fn settle(&self) -> bool;
 }
 
 struct Entry {
@@ -43,7 +50,17 @@ impl Ord for Entry {
 }
 
 /// The running timer thread's queue; `None` while no thread runs.
+#[cfg(not(transparent_future_shuttle))]
 static TIMER: Mutex<Option<Sender<Entry>>> = Mutex::new(None);
+// The model drops statics at the end of each execution: every execution starts with
+// no timer thread.
+#[cfg(transparent_future_shuttle)]
+shuttle::lazy_static! {
+    static ref TIMER: Mutex<Option<Sender<Entry>>> = Mutex::new(None);
+}
+
+/// The heap size below which dropped futures' entries are not swept out.
+const SWEEP_FROM: usize = 64;
 
 /// How long the timer thread lingers with nothing scheduled before it exits.
 const IDLE: Duration = Duration::from_secs(1);
@@ -58,7 +75,7 @@ pub(crate) fn schedule(at: Instant, target: Weak<dyn Settle>) {
             Err(e) => entry = e.into_inner(),
         }
     }
-    let (tx, rx) = crossbeam_channel::unbounded();
+    let (tx, rx) = channel::unbounded();
     let started = thread::Builder::new()
         .name("transparent-future-timer".into())
         .spawn(move || run(&rx));
@@ -71,7 +88,7 @@ pub(crate) fn schedule(at: Instant, target: Weak<dyn Settle>) {
         // when the task publishes (late), which the docs allow for.
         Err(_) => {
             drop(timer);
-            if entry.at <= Instant::now() {
+            if sync::passed(entry.at, sync::now()) {
                 if let Some(target) = entry.target.upgrade() {
                     target.settle();
                 }
@@ -82,29 +99,53 @@ pub(crate) fn schedule(at: Instant, target: Weak<dyn Settle>) {
 
 fn run(rx: &Receiver<Entry>) {
     let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::new();
+    let mut sweep_at = SWEEP_FROM;
+    let mut push = |heap: &mut BinaryHeap<Reverse<Entry>>, entry: Entry| {
+        heap.push(Reverse(entry));
+        if heap.len() >= sweep_at {
+            // Only a strong count: upgrading could make the timer drop a future.
+            heap.retain(|Reverse(e)| e.target.strong_count() > 0);
+            sweep_at = SWEEP_FROM.max(2 * heap.len());
+        }
+    };
+    let mut undecided = Vec::new();
     loop {
-        let now = Instant::now();
-        while heap.peek().is_some_and(|Reverse(e)| e.at <= now) {
-            if let Some(Reverse(entry)) = heap.pop() {
-                // A panic here (a user's waker, or the drop of a late value when this
-                // was the last reference) must not end the timer and lose the other
-                // deadlines; the panic hook has reported it.
-                let _ = catch_unwind(AssertUnwindSafe(|| {
-                    if let Some(target) = entry.target.upgrade() {
-                        target.settle();
-                    }
-                }));
+        let now = sync::now();
+        while heap
+            .peek()
+            .is_some_and(|Reverse(e)| sync::passed(e.at, now))
+        {
+            let Some(Reverse(entry)) = heap.pop() else {
+                break;
+            };
+            // A panic here (a user's waker, or the drop of a late value when this
+            // was the last reference) must not end the timer and lose the other
+            // deadlines; the panic hook has reported it. The outcome was decided
+            // before any watcher ran, so the entry is done with.
+            let decided = catch_unwind(AssertUnwindSafe(|| {
+                entry.target.upgrade().is_none_or(|target| target.settle())
+            }))
+            .unwrap_or(true);
+            if !decided {
+                // The state read the clock itself and did not decide: keep the entry
+                // until it does.
+                undecided.push(entry);
             }
         }
-        let wake = heap.peek().map_or(now + IDLE, |Reverse(e)| e.at);
+        for entry in undecided.drain(..) {
+            heap.push(Reverse(entry));
+        }
+        let wake = heap
+            .peek()
+            .map_or(now + IDLE, |Reverse(e)| now + sync::until_past(e.at, now));
         match rx.recv_deadline(wake) {
-            Ok(entry) => heap.push(Reverse(entry)),
+            Ok(entry) => push(&mut heap, entry),
             Err(RecvTimeoutError::Timeout) if heap.is_empty() => {
                 // Idle: exit, unless something was scheduled meanwhile (senders send
                 // under the lock, so checking under it loses nothing).
                 let mut timer = TIMER.lock().unwrap_or_else(PoisonError::into_inner);
                 match rx.try_recv() {
-                    Ok(entry) => heap.push(Reverse(entry)),
+                    Ok(entry) => push(&mut heap, entry),
                     Err(_) => {
                         *timer = None;
                         return;
@@ -127,8 +168,9 @@ mod tests {
     struct Counter(AtomicUsize);
 
     impl Settle for Counter {
-        fn settle(&self) {
+        fn settle(&self) -> bool {
             self.0.fetch_add(1, Ordering::SeqCst);
+            true
         }
     }
 
@@ -147,5 +189,32 @@ mod tests {
         }
         assert!(Instant::now() >= at, "not before the deadline");
         assert_eq!(target.0.load(Ordering::SeqCst), 1, "settled once");
+    }
+
+    /// A state that does not decide on the first look (its own clock reading was not
+    /// past the deadline yet), and does on the second.
+    struct DecidesSecond(AtomicUsize);
+
+    impl Settle for DecidesSecond {
+        fn settle(&self) -> bool {
+            self.0.fetch_add(1, Ordering::SeqCst) >= 1
+        }
+    }
+
+    #[test]
+    fn an_entry_stays_on_the_timer_until_the_state_has_decided() {
+        let target = Arc::new(DecidesSecond(AtomicUsize::new(0)));
+        let weak: Weak<dyn Settle> = Arc::downgrade(&(target.clone() as Arc<dyn Settle>));
+        schedule(Instant::now(), weak);
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while target.0.load(Ordering::SeqCst) < 2 && Instant::now() < give_up {
+            thread::sleep(Duration::from_millis(5));
+        }
+        thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            target.0.load(Ordering::SeqCst),
+            2,
+            "looked at again after the undecided look, and not after the decision"
+        );
     }
 }

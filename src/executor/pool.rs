@@ -5,12 +5,12 @@
 use std::fmt;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::thread::{self, JoinHandle};
+use std::sync::Arc;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use crate::core::sync::atomic::{AtomicUsize, Ordering};
+use crate::core::sync::channel::{self, Receiver, Sender, TryRecvError};
+use crate::core::sync::thread::{self, JoinHandle};
+use crate::core::sync::{Mutex, PoisonError, RwLock};
 
 use crate::core::job::{Executor, Home, Queue, QueueRef, Runnable, refuse_stack_size};
 use crate::core::panic::TaskPanic;
@@ -315,7 +315,7 @@ impl ThreadPoolBuilder {
                 ),
             ));
         }
-        let (queue, jobs) = crossbeam_channel::unbounded();
+        let (queue, jobs) = channel::unbounded();
         let shared = Shared {
             queue: RwLock::new(Some(queue)),
             workers: Mutex::new(Vec::new()),

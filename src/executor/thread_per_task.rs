@@ -1,9 +1,9 @@
 //! [`ThreadPerTask`]: one OS thread per future, under a cap on live threads.
 
 use std::io;
-use std::thread;
 
 use crate::core::job::{Executor, Runnable};
+use crate::core::sync::thread;
 use crate::core::threads;
 
 /// The seed's default strategy: every future gets an OS thread of its own, which ends

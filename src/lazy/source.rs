@@ -90,9 +90,9 @@ impl<T: Send + 'static> Lazy<T> {
     }
 
     /// A watched future with a deadline must be decided at the deadline even if no
-    /// reader looks: the timer settles it then.
+    /// reader looks: the timer settles it then (one timer entry per future).
     fn schedule_deadline(task: &Arc<dyn Source<T>>) {
-        if let Some(at) = task.core().deadline() {
+        if let Some(at) = task.core().claim_timer() {
             let settle: Arc<dyn Settle> = task.clone();
             timer::schedule(at, Arc::downgrade(&settle));
         }

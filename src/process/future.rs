@@ -28,8 +28,8 @@ struct ProcessSource<T: Send + 'static> {
 }
 
 impl<T: Send + 'static> Settle for ProcessSource<T> {
-    fn settle(&self) {
-        self.inner.settle();
+    fn settle(&self) -> bool {
+        self.inner.settle()
     }
 }
 
@@ -99,7 +99,9 @@ impl Job {
             &self.arg,
             &self.control,
             self.deadline,
-            &move || settle.settle(),
+            &move || {
+                settle.settle();
+            },
             self.grace,
         );
         let alive = matches!(ended, Ended::Reply(_));

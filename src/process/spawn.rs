@@ -3,7 +3,6 @@
 
 use std::any::type_name;
 use std::io;
-use std::thread;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -11,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::core::job::Executor;
 use crate::core::state::Timeout;
+use crate::core::sync::thread;
 use crate::core::threads;
 use crate::lazy::Lazy;
 use crate::lazy::outcome::Outcome;

@@ -5,11 +5,11 @@ use std::fmt;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
 
 use crate::core::job::Placement;
 use crate::core::panic::TaskPanic;
 use crate::core::state::{Core, Timeout};
+use crate::core::sync::thread;
 use crate::core::task::{Named, Remote, new_remote};
 use crate::core::threads;
 use crate::deadlock;

@@ -1,5 +1,6 @@
 //! Memory costs, measured with a counting global allocator: the heap a future puts on
-//! its caller's thread, and the heap that many pending pool futures take.
+//! its caller's thread, the heap that many pending pool futures take, and the heap
+//! that repeated watches of futures with a deadline leave (`timer_heap`).
 //!
 //! The allocator is process-wide, so it is the only one of this binary and every test
 //! here holds `support::serial()` while it takes its figures.
@@ -17,6 +18,7 @@ mod support;
 
 mod future_cost;
 mod pending_pool_heap;
+mod timer_heap;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

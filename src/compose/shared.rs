@@ -15,16 +15,26 @@ use crate::lazy::{Lazy, source::IfDecided};
 
 /// Registers `k` to run once the shared future is decided, with a handle of its own
 /// (a clone) to read the outcome from; user code runs where `map`'s would.
+///
+/// The callback holds only a weak reference: the derived future keeps the clone
+/// (`Publisher::keep`, set by the callers' downstream) until it is published or has
+/// no handle left, so that the shared future is cancelled once every clone and every
+/// derived handle is gone. If it is gone when the callback runs, nobody can read the
+/// derived future: `k` is dropped unrun, and its publisher, released, fails nobody.
 fn when_shared_done<T, K>(this: &SharedLazy<T>, k: K) -> Option<Arc<Once>>
 where
     T: Send + Sync + 'static,
     K: FnOnce(&SharedLazy<T>, DecidedBy) + Send + 'static,
 {
-    let own = this.clone();
+    let weak = SharedLazy::downgrade(this);
     // Queued if the value is there: the caller records the job in its downstream.
     Lazy::when_decided(
         SharedLazy::as_lazy(this),
-        move |by| k(&own, by),
+        move |by| {
+            if let Some(own) = SharedLazy::upgrade(&weak) {
+                k(&own, by);
+            }
+        },
         IfDecided::Submit,
     )
 }
@@ -37,6 +47,7 @@ where
 {
     let (lazy, out) = downstream(SharedLazy::as_lazy(this), None, no_timeout, kind);
     out.reads(Lazy::node(SharedLazy::as_lazy(this)).into_iter().collect());
+    out.keep(Box::new(this.clone()));
     (lazy, out)
 }
 
@@ -155,6 +166,7 @@ impl<T: Send + Sync + 'static> SharedLazy<Outcome<T>> {
             "map_ready",
         );
         out.reads(Lazy::node(upstream).into_iter().collect());
+        out.keep(Box::new(this.clone()));
         let job = when_shared_done(this, move |shared, by| {
             out.computing_here();
             let r = Lazy::decided(SharedLazy::as_lazy(shared));
@@ -189,6 +201,7 @@ impl<T: Send + Sync + 'static> SharedLazy<Outcome<T>> {
             "then_ready",
         );
         out.reads(Lazy::node(upstream).into_iter().collect());
+        out.keep(Box::new(this.clone()));
         let job = when_shared_done(this, move |shared, by| {
             out.computing_here();
             match Lazy::decided(SharedLazy::as_lazy(shared)) {

@@ -26,6 +26,13 @@ pub(crate) trait Source<T>: Settle + Node {
     /// asks the futures it consumed to stop (see `Remote`).
     fn request_cancel(&self) {}
 
+    /// The handle was dropped unread: nobody can read this future any more. A task is
+    /// asked to stop, as by [`Source::request_cancel`]; a derived future also lets go
+    /// of what it kept alive for its readers (a `SharedLazy` clone).
+    fn release(&self) {
+        self.request_cancel();
+    }
+
     /// Whether the work this future waits for can change after a reader went to sleep
     /// (a derived future links new inputs, or has follow-up work queued): such a
     /// reader sleeps so that [`nudge::ring`] wakes it to help again.
@@ -295,6 +302,13 @@ struct Linked {
     /// Cancellation was requested: inputs linked from now on are asked to stop too (a
     /// `then`'s inner future, linked after its closure returns).
     cancelled: bool,
+    /// Every handle is gone (dropped unread, or its consumer's were): nobody will
+    /// read the outcome, so follow-up work dropped unrun fails nobody.
+    released: bool,
+    /// What the future keeps alive until it is published or released: the clone of
+    /// a `SharedLazy` it reads (so that the shared future lives, and is not cancelled,
+    /// while a derived handle may still need it).
+    keep: Option<Box<dyn Send + Sync>>,
 }
 
 enum Link {
@@ -388,6 +402,26 @@ impl<T> Remote<T> {
         }
     }
 
+    /// Every handle is gone: cancels as [`Remote::cancel`] does, lets go of what it
+    /// kept alive, and releases the inputs it consumed in turn (their only reader
+    /// was this future).
+    fn release(&self) {
+        let mut linked = self.lock_link();
+        linked.cancelled = true;
+        linked.released = true;
+        let kept = linked.keep.take();
+        let release = match &linked.link {
+            Link::Upstreams { nodes, owned: true } => nodes.clone(),
+            _ => Vec::new(),
+        };
+        drop(linked);
+        // Outside the lock: the last clone of a shared future may drop its value.
+        drop(kept);
+        for node in Link::upstreams(&release) {
+            node.release_work();
+        }
+    }
+
     /// Cancellation: asks the inputs it consumed to stop, now and when it links more.
     fn cancel(&self) {
         let mut linked = self.lock_link();
@@ -414,6 +448,8 @@ pub(crate) fn new_remote<T: Send + 'static>(
         link: Mutex::new(Linked {
             link: Link::Nothing,
             cancelled: false,
+            released: false,
+            keep: None,
         }),
     })
 }
@@ -503,6 +539,10 @@ impl<T: Send> Node for Remote<T> {
     fn cancel_work(&self) {
         self.cancel();
     }
+
+    fn release_work(&self) {
+        self.release();
+    }
 }
 
 impl<T: Send> Source<T> for Remote<T> {
@@ -516,6 +556,13 @@ impl<T: Send> Source<T> for Remote<T> {
     /// handle goes.
     fn request_cancel(&self) {
         self.cancel();
+    }
+
+    /// The handle was dropped unread: as a cancellation, and what the future kept
+    /// alive (a `SharedLazy` clone) is let go, so that a shared future is cancelled
+    /// once every clone and every derived handle is gone.
+    fn release(&self) {
+        Remote::release(self);
     }
 
     fn relinks(&self) -> bool {
@@ -553,8 +600,21 @@ impl<T: Send + 'static> Publisher<T> {
     /// publication forwards).
     pub(crate) fn publish(mut self, result: TaskResult<T>, by: DecidedBy) {
         if let Some(remote) = self.remote.take() {
-            remote.lock_link().link = Link::Nothing;
+            let kept = {
+                let mut linked = remote.lock_link();
+                linked.link = Link::Nothing;
+                linked.keep.take()
+            };
             remote.core().publish_by(result, by);
+            drop(kept);
+        }
+    }
+
+    /// Keeps `kept` alive until the future is published or every handle is gone (a
+    /// `SharedLazy` clone the future reads).
+    pub(crate) fn keep(&self, kept: Box<dyn Send + Sync>) {
+        if let Some(remote) = &self.remote {
+            remote.lock_link().keep = Some(kept);
         }
     }
 
@@ -592,7 +652,16 @@ impl<T: Send + 'static> Publisher<T> {
 impl<T: Send + 'static> Drop for Publisher<T> {
     fn drop(&mut self) {
         if let Some(remote) = self.remote.take() {
-            remote.lock_link().link = Link::Nothing;
+            let (released, kept) = {
+                let mut linked = remote.lock_link();
+                linked.link = Link::Nothing;
+                (linked.released, linked.keep.take())
+            };
+            drop(kept);
+            if released {
+                // Nobody can read the future: nothing to fail, nothing to report.
+                return;
+            }
             // Dropped wherever the follow-up work was lost (perhaps on the timer
             // thread): user code downstream goes to a thread of its own.
             remote.core().publish_by(

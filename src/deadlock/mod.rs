@@ -54,6 +54,11 @@ pub(crate) trait Node: Send + Sync {
     /// Cancellation reaching this future through a derived future that consumed it:
     /// asks its task to stop, if it is cancellable (no effect by default).
     fn cancel_work(&self) {}
+    /// The derived future that consumed this one has no handle left: nobody can read
+    /// this one either. Cancels it by default.
+    fn release_work(&self) {
+        self.cancel_work();
+    }
 }
 
 /// A thread blocked without a limit, and on what.

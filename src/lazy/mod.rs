@@ -506,7 +506,7 @@ impl<T> Drop for Lazy<T> {
     fn drop(&mut self) {
         if self.value.get().is_none() {
             if let Some(task) = &self.task {
-                task.request_cancel();
+                task.release();
             }
         }
     }

@@ -369,9 +369,11 @@ impl<E: Executor> Builder<E, ()> {
     /// also the future a `then`'s closure returned (even if the cancellation came
     /// while that closure ran). The derived future still resolves to whatever its
     /// inputs and closures produce. A [`SharedLazy`](crate::SharedLazy) is not
-    /// consumed by its continuations: cancelling or dropping one of them never cancels
-    /// it; it is asked to stop when its own last clone is dropped (or
-    /// [`Lazy::cancel`] is called on it through [`SharedLazy::as_lazy`](crate::SharedLazy::as_lazy)).
+    /// consumed by its continuations: cancelling one of them never cancels it, and it
+    /// is asked to stop only once every clone *and* every derived handle
+    /// (`SharedLazy::map`, ... and whatever consumed those) is gone, or when
+    /// [`Lazy::cancel`] is called on it through
+    /// [`SharedLazy::as_lazy`](crate::SharedLazy::as_lazy).
     ///
     /// # Errors
     ///

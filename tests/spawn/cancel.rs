@@ -632,23 +632,34 @@ fn cancelling_or_dropping_all_cancels_every_input() {
 }
 
 #[test]
-fn a_derived_handle_of_a_shared_future_does_not_cancel_it_while_clones_remain() {
+fn a_shared_future_is_cancelled_once_every_clone_and_derived_handle_is_gone() {
     let pool = ThreadPool::new(2);
     let (task, probe) = looping();
     let shared = Lazy::share(spawn(Via::Pool, &pool, task));
     probe.started();
+    // A derived handle cancelled, then dropped, while a clone remains: no cancellation.
     let mapped = transparent_future::SharedLazy::map(&shared, |s| s.rounds);
     Lazy::cancel(&mapped);
     drop(mapped);
+    // Every clone gone, but a derived handle (and one consumed by a map) remains.
+    let kept = Lazy::map(
+        transparent_future::SharedLazy::map(&shared, |s| s.cancelled),
+        |c| c,
+    );
+    drop(shared);
     thread::sleep(ms(100));
     assert!(
         probe.stopped.try_recv().is_err(),
-        "a clone still reads the shared future: it must not be cancelled"
+        "a derived handle can still read the shared future: it must not be cancelled"
     );
-    // The shared future itself can still be cancelled through its own handle.
+    // The last derived handle goes: now nobody can read it.
     let t0 = Instant::now();
-    Lazy::cancel(transparent_future::SharedLazy::as_lazy(&shared));
-    assert!(probe.stopped().duration_since(t0) < PROMPT);
-    drop(shared);
+    drop(kept);
+    let stopped = probe.stopped();
+    assert!(
+        stopped.duration_since(t0) < PROMPT,
+        "the shared task stopped only after {:?}",
+        stopped - t0
+    );
     probe.expect_drops(1);
 }

@@ -69,7 +69,10 @@ impl<T: Send + 'static> Lazy<T> {
     /// without a thread blocked in between: `f` runs on the thread that finishes this
     /// future's task (or, if the value is already there, on the pool this future came
     /// from, or else a new thread). On thread-per-task that is at most one extra
-    /// thread; on a [`ThreadPool`](crate::ThreadPool), none.
+    /// thread; on a [`ThreadPool`](crate::ThreadPool), none. Like a queued task, a
+    /// continuation queued on a pool may run on a reader instead (work-helping): one
+    /// that waits for the new future without a limit runs it rather than sleep behind
+    /// busy workers (a bounded wait never does).
     ///
     /// A panic upstream or in `f` becomes the new future's panic. On a
     /// `Lazy<Outcome<T>>`, `f` receives the outcome, timeout included, decided at the

@@ -497,15 +497,25 @@ impl<T: Send> Node for Remote<T> {
             Link::Queued(job) => job.help(),
             Link::Upstreams { nodes, .. } => {
                 let nodes = Link::upstreams(&nodes);
+                let several = nodes.len() > 1;
+                let one_runs = || several && nodes.iter().any(|n| n.running());
+                if one_runs() {
+                    return false;
+                }
                 let mut ran = false;
                 for node in &nodes {
                     // An input's panic decides `all`: the rest is not needed now.
-                    if self.core.settle_if_due()
-                        || (nodes.len() > 1 && nodes.iter().any(|n| n.running()))
-                    {
+                    if self.core.settle_if_due() {
                         break;
                     }
-                    ran |= node.help();
+                    // Looked at again only after a step ran something (another thread
+                    // may have started an input meanwhile).
+                    if node.help() {
+                        ran = true;
+                        if one_runs() {
+                            break;
+                        }
+                    }
                 }
                 ran
             }

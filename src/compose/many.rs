@@ -587,11 +587,14 @@ impl<T: Send + 'static> AsCompleted<T> {
                         Lazy::is_done(f);
                     });
                     if until.is_some_and(|u| Instant::now() >= u) {
-                        // Our own limit: yield what is done by now, then stop.
-                        return match self.done.try_recv().ok().and_then(|i| self.take(i)) {
-                            Some(item) => Step::Done(item),
-                            None => Step::TimedOut,
-                        };
+                        // Our own limit: yield what is done by now, then stop
+                        // (past any nudge left from an unbounded step).
+                        while let Ok(i) = self.done.try_recv() {
+                            if let Some(item) = self.take(i) {
+                                return Step::Done(item);
+                            }
+                        }
+                        return Step::TimedOut;
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => {

@@ -127,16 +127,12 @@ impl<S, R: Send, F: Send> Node for Call<S, R, F> {
         self.core.deadline().is_none() && self.actor.upgrade().is_some_and(|actor| actor.help())
     }
 
-    fn unstarted(&self) -> bool {
-        false
-    }
-
     fn running(&self) -> bool {
-        self.actor.upgrade().is_some_and(|actor| actor.running())
+        !self.decided() && self.actor.upgrade().is_some_and(|actor| actor.running())
     }
 
-    fn idle_worker(&self) -> bool {
-        false
+    fn decided(&self) -> bool {
+        self.core.settle_if_due()
     }
 }
 

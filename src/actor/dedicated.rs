@@ -100,18 +100,10 @@ impl Node for Worker {
         false
     }
 
-    fn unstarted(&self) -> bool {
-        false
-    }
-
     fn running(&self) -> bool {
         self.runner
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .is_some()
-    }
-
-    fn idle_worker(&self) -> bool {
-        false
     }
 }

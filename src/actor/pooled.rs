@@ -275,18 +275,10 @@ impl<S: Send + 'static> Node for Pooled<S> {
         true
     }
 
-    fn unstarted(&self) -> bool {
-        false
-    }
-
     fn running(&self) -> bool {
         self.runner
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .is_some()
-    }
-
-    fn idle_worker(&self) -> bool {
-        false
     }
 }

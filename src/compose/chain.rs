@@ -55,10 +55,13 @@ pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> TaskResult<R> {
     catch_unwind(AssertUnwindSafe(f)).map_err(TaskPanic::new)
 }
 
-/// Forwards the result of `inner` downstream once it is decided.
+/// Forwards the result of `inner` downstream once it is decided. Readers may already
+/// sleep on the downstream (this runs when a `then`'s closure returns): linking the
+/// inner future wakes them to help it (it may be queued behind them).
 pub(crate) fn forward<U: Send + 'static>(inner: Lazy<U>, out: Publisher<U>) {
-    out.needs(Lazy::node(&inner).into_iter().collect());
-    Lazy::when_done(inner, move |r, by| out.publish(r, by), IfDecided::RunHere);
+    out.relink(Lazy::node(&inner).into_iter().collect());
+    // Forwarding runs here: nothing is queued.
+    let _ = Lazy::when_done(inner, move |r, by| out.publish(r, by), IfDecided::RunHere);
 }
 
 impl<T: Send + 'static> Lazy<T> {
@@ -66,7 +69,10 @@ impl<T: Send + 'static> Lazy<T> {
     /// without a thread blocked in between: `f` runs on the thread that finishes this
     /// future's task (or, if the value is already there, on the pool this future came
     /// from, or else a new thread). On thread-per-task that is at most one extra
-    /// thread; on a [`ThreadPool`](crate::ThreadPool), none.
+    /// thread; on a [`ThreadPool`](crate::ThreadPool), none. Like a queued task, a
+    /// continuation queued on a pool may run on a reader instead (work-helping): one
+    /// that waits for the new future without a limit runs it rather than sleep behind
+    /// busy workers (a bounded wait never does).
     ///
     /// A panic upstream or in `f` becomes the new future's panic. On a
     /// `Lazy<Outcome<T>>`, `f` receives the outcome, timeout included, decided at the
@@ -86,7 +92,8 @@ impl<T: Send + 'static> Lazy<T> {
         F: FnOnce(T) -> U + Send + 'static,
     {
         let (lazy, out) = downstream(&this, None, no_timeout, "map");
-        Lazy::when_done(this, move |r, by| apply(r, by, f, out), IfDecided::Submit);
+        let job = Lazy::when_done(this, move |r, by| apply(r, by, f, out), IfDecided::Submit);
+        Lazy::follows(&lazy, job);
         lazy
     }
 
@@ -114,7 +121,8 @@ impl<T: Send + 'static> Lazy<T> {
                 Err(panic) => out.publish(Err(panic), by),
             }
         };
-        Lazy::when_done(this, k, IfDecided::Submit);
+        let job = Lazy::when_done(this, k, IfDecided::Submit);
+        Lazy::follows(&lazy, job);
         lazy
     }
 }
@@ -146,7 +154,8 @@ impl<T: Send + 'static> Lazy<Outcome<T>> {
         let deadline = Lazy::deadline(&this);
         let (lazy, out) = downstream(&this, deadline, || Outcome::Timeout, "map_ready");
         let k = move |r: TaskResult<Outcome<T>>, by| apply(r, by, |o| o.map(f), out);
-        Lazy::when_done(this, k, IfDecided::Submit);
+        let job = Lazy::when_done(this, k, IfDecided::Submit);
+        Lazy::follows(&lazy, job);
         lazy
     }
 
@@ -180,7 +189,8 @@ impl<T: Send + 'static> Lazy<Outcome<T>> {
             Ok(Outcome::Timeout) => out.publish(Ok(Outcome::Timeout), by),
             Err(panic) => out.publish(Err(panic), by),
         };
-        Lazy::when_done(this, k, IfDecided::Submit);
+        let job = Lazy::when_done(this, k, IfDecided::Submit);
+        Lazy::follows(&lazy, job);
         lazy
     }
 }

@@ -63,7 +63,8 @@ impl<T: Send + 'static> Lazy<T> {
             let seen = r.map_err(WaitError::from_failure);
             out.publish(guarded(|| f(seen)), by);
         };
-        Lazy::when_done(this, k, IfDecided::Submit);
+        let job = Lazy::when_done(this, k, IfDecided::Submit);
+        Lazy::follows(&lazy, job);
         lazy
     }
 
@@ -92,7 +93,8 @@ impl<T: Send + 'static> Lazy<T> {
                 out.publish(guarded(|| f(e)), by);
             }
         };
-        Lazy::when_done(this, k, IfDecided::Submit);
+        let job = Lazy::when_done(this, k, IfDecided::Submit);
+        Lazy::follows(&lazy, job);
         lazy
     }
 }

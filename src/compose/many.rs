@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use crate::core::nudge::{self, Wake};
 use crate::core::state::{Core, DecidedBy, TaskResult, Timeout};
 use crate::core::task::Publisher;
 use crate::lazy::error::WaitError;
@@ -41,6 +42,10 @@ impl<T: Send + 'static, V: Send + 'static> Gather<T, V> {
                 g.left -= 1;
                 if g.left > 0 {
                     g.out = Some(out);
+                    drop(g);
+                    // A reader that would not help while this input ran may now run
+                    // the inputs still queued: wake it (`core::nudge`).
+                    nudge::ring();
                     return;
                 }
                 let values = std::mem::take(&mut g.values)
@@ -82,7 +87,8 @@ fn gather<T, S, V>(
     }));
     for (i, input) in inputs.into_iter().enumerate() {
         let gathered = Arc::clone(&gathered);
-        Lazy::when_done(
+        // Gathering runs here or on the deciding thread: nothing is queued.
+        let _ = Lazy::when_done(
             input,
             move |r, by| Gather::record(&gathered, i, settle(r), by),
             IfDecided::RunHere,
@@ -179,20 +185,46 @@ impl<T: Send + 'static> Lazy<T> {
     }
 }
 
+/// What the waiter of [`first_decided`] learns: the first input decided, and whether
+/// work joined an input's graph (a ring of `core::nudge`) since it last helped.
+#[derive(Default)]
+struct Found {
+    first: Option<usize>,
+    nudged: bool,
+}
+
+/// The waiter of [`first_decided`]: the inputs' watchers and relinks wake it.
+#[derive(Default)]
+struct FirstWaiter {
+    found: Mutex<Found>,
+    cond: Condvar,
+}
+
+impl Wake for FirstWaiter {
+    fn wake(&self) {
+        self.found
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .nudged = true;
+        self.cond.notify_all();
+    }
+}
+
 /// The index of the first future whose outcome is decided, or `None` if `until`
-/// passes first. Helps (runs an unstarted pool task here) rather than sleep.
+/// passes first. Without any limit, helps (runs queued work of an input here) rather
+/// than sleep, and again whenever work joins an input's graph.
 fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>) -> Option<usize> {
     if let Some(i) = futures.iter().position(Lazy::is_done) {
         return Some(i);
     }
-    let waiter = Arc::new((Mutex::new(None::<usize>), Condvar::new()));
+    let waiter = Arc::new(FirstWaiter::default());
     let mut ids = Vec::with_capacity(futures.len());
     for (i, future) in futures.iter().enumerate() {
         let w = Arc::clone(&waiter);
         let signal = move |_| {
-            let mut first = w.0.lock().unwrap_or_else(PoisonError::into_inner);
-            first.get_or_insert(i);
-            w.1.notify_all();
+            let mut found = w.found.lock().unwrap_or_else(PoisonError::into_inner);
+            found.first.get_or_insert(i);
+            w.cond.notify_all();
         };
         match Lazy::watch(future, Box::new(signal)) {
             Ok(id) => ids.push((i, id)),
@@ -205,24 +237,28 @@ fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>)
     // Wake at the caller's limit, or at the earliest deadline among the futures (a
     // timeout is decided by whoever looks, so look then).
     let earliest = futures.iter().filter_map(Lazy::deadline).min();
-    let (lock, cond) = &*waiter;
-    let mut first = lock.lock().unwrap_or_else(PoisonError::into_inner);
-    let found = loop {
-        if let Some(i) = *first {
+    let helping = until.is_none() && earliest.is_none();
+    // Registered before the first look for work, so that no relink is missed.
+    let _registered = helping.then(|| nudge::register(waiter.clone()));
+    let (lock, cond) = (&waiter.found, &waiter.cond);
+    let mut found = lock.lock().unwrap_or_else(PoisonError::into_inner);
+    let result = loop {
+        if let Some(i) = found.first {
             break Some(i);
         }
-        if until.is_none() && earliest.is_none() {
-            // Work-helping, only when nothing is in flight (else one of those may
-            // finish first while this thread is busy): run a queued input here. The
-            // watchers, registered first, still record which input finished first.
-            drop(first);
-            let helped = help_if_idle(futures);
-            first = lock.lock().unwrap_or_else(PoisonError::into_inner);
-            if helped {
-                continue;
-            }
-            if let Some(i) = *first {
+        if helping {
+            // Work-helping: run queued work of an input here, unless one of them is
+            // running (it will decide this wait). The watchers, registered first,
+            // still record which input finished first.
+            found.nudged = false;
+            drop(found);
+            let helped = help_pending(futures);
+            found = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(i) = found.first {
                 break Some(i);
+            }
+            if helped || found.nudged {
+                continue;
             }
         }
         let now = Instant::now();
@@ -234,47 +270,46 @@ fn first_decided<T: Send + 'static>(futures: &[Lazy<T>], until: Option<Instant>)
             // watchers take it), and the watchers then signal. A deadline equal to
             // `now` is decided a moment later (strictly after), so loop, never sleep
             // without a limit past a deadline.
-            drop(first);
+            drop(found);
             let decided = futures.iter().position(Lazy::is_done);
-            first = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            found = lock.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(i) = decided {
-                break Some(first.unwrap_or(i));
+                break Some(found.first.unwrap_or(i));
             }
             continue;
         }
         let wake = [until, earliest].into_iter().flatten().min();
         let Some(at) = wake else {
-            first = cond.wait(first).unwrap_or_else(PoisonError::into_inner);
+            found = cond.wait(found).unwrap_or_else(PoisonError::into_inner);
             continue;
         };
-        first = cond
-            .wait_timeout(first, at.saturating_duration_since(now))
+        found = cond
+            .wait_timeout(found, at.saturating_duration_since(now))
             .unwrap_or_else(PoisonError::into_inner)
             .0;
     };
-    drop(first);
+    drop(found);
     for (i, id) in ids {
         Lazy::unwatch(&futures[i], id);
     }
-    found
+    result
 }
 
-/// If every pending future's work is queued, none is running and no worker is idle,
-/// runs one of them on this thread (work-helping); returns whether it ran something
-/// (`false` if nothing could be run here, so the caller sleeps instead of spinning).
-fn help_if_idle<'a, T, I>(futures: I) -> bool
+/// Unless a pending future is running (it will be decided without this thread, and
+/// that ends the wait), runs queued work of the pending futures on this thread
+/// (work-helping), trying each in turn until one ran something; returns whether one
+/// did (`false` if nothing could be run here, so the caller sleeps instead of
+/// spinning).
+fn help_pending<'a, T, I>(futures: I) -> bool
 where
     T: Send + 'static,
     I: IntoIterator<Item = &'a Lazy<T>> + Clone,
 {
-    let mut pending = futures.clone().into_iter().filter(|f| !Lazy::is_done(f));
-    if !pending.all(|f| Lazy::unstarted(f) && !Lazy::home(f).has_idle_worker()) {
+    let pending = || futures.clone().into_iter().filter(|f| !Lazy::is_done(f));
+    if pending().any(Lazy::running) {
         return false;
     }
-    futures
-        .into_iter()
-        .find(|f| Lazy::unstarted(f))
-        .is_some_and(Lazy::help)
+    pending().any(Lazy::help)
 }
 
 /// Blocks until the first of `futures` is done and returns its index and value.
@@ -410,6 +445,7 @@ where
         left: futures.len(),
         futures,
         done: rx,
+        nudge: tx,
     }
 }
 
@@ -425,6 +461,21 @@ pub struct AsCompleted<T: Send + 'static> {
     futures: Vec<Option<Lazy<T>>>,
     left: usize,
     done: Receiver<usize>,
+    /// Another end of the same channel: a relink (`core::nudge`) sends [`NUDGED`], so
+    /// that an iteration asleep without a limit helps again.
+    nudge: Sender<usize>,
+}
+
+/// What a nudge sends on the channel of `as_completed`: no future's index.
+const NUDGED: usize = usize::MAX;
+
+/// Wakes an `as_completed` step asleep on its channel.
+struct ChannelNudge(Sender<usize>);
+
+impl Wake for ChannelNudge {
+    fn wake(&self) {
+        let _ = self.0.send(NUDGED);
+    }
 }
 
 /// What one step of an iteration found.
@@ -495,6 +546,10 @@ impl<T: Send + 'static> AsCompleted<T> {
 
     /// The next future done, or the end, or `until` passing first.
     fn step(&mut self, until: Option<Instant>) -> Step<T> {
+        // Without any limit, a relink wakes this step to help again; registered before
+        // the first look for work, so that none is missed (see `core::nudge`).
+        let _registered = (until.is_none() && self.earliest_deadline().is_none())
+            .then(|| nudge::register(Arc::new(ChannelNudge(self.nudge.clone()))));
         while self.left > 0 {
             if let Ok(i) = self.done.try_recv() {
                 if let Some(item) = self.take(i) {
@@ -502,12 +557,13 @@ impl<T: Send + 'static> AsCompleted<T> {
                 }
                 continue;
             }
-            // Nothing finished yet. If nothing is running either, run a queued input
-            // here rather than sleep (work-helping); the watchers keep the order. Not
-            // with a limit of our own: this thread must be free to return at it.
+            // Nothing finished yet. If nothing is running either, run queued work of
+            // an input here rather than sleep (work-helping); the watchers keep the
+            // order. Not with a limit of our own: this thread must be free to return
+            // at it.
             if until.is_none()
                 && self.earliest_deadline().is_none()
-                && help_if_idle(self.futures.iter().flatten())
+                && help_pending(self.futures.iter().flatten())
             {
                 continue;
             }
@@ -531,11 +587,14 @@ impl<T: Send + 'static> AsCompleted<T> {
                         Lazy::is_done(f);
                     });
                     if until.is_some_and(|u| Instant::now() >= u) {
-                        // Our own limit: yield what is done by now, then stop.
-                        return match self.done.try_recv().ok().and_then(|i| self.take(i)) {
-                            Some(item) => Step::Done(item),
-                            None => Step::TimedOut,
-                        };
+                        // Our own limit: yield what is done by now, then stop
+                        // (past any nudge left from an unbounded step).
+                        while let Ok(i) = self.done.try_recv() {
+                            if let Some(item) = self.take(i) {
+                                return Step::Done(item);
+                            }
+                        }
+                        return Step::TimedOut;
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => {

@@ -2,7 +2,10 @@
 //! (Java's `thenApply` twice on one stage, futures-rs `Shared` polled by many). Each
 //! continuation borrows the shared value, which stays for every other reader.
 
+use std::sync::Arc;
+
 use crate::compose::chain::{downstream, forward, guarded, no_timeout};
+use crate::core::job::Once;
 use crate::core::state::DecidedBy;
 use crate::core::task::Publisher;
 use crate::lazy::error::WaitError;
@@ -12,17 +15,28 @@ use crate::lazy::{Lazy, source::IfDecided};
 
 /// Registers `k` to run once the shared future is decided, with a handle of its own
 /// (a clone) to read the outcome from; user code runs where `map`'s would.
-fn when_shared_done<T, K>(this: &SharedLazy<T>, k: K)
+///
+/// The callback holds only a weak reference: the derived future keeps the clone
+/// (`Publisher::keep`, set by the callers' downstream) until it is published or has
+/// no handle left, so that the shared future is cancelled once every clone and every
+/// derived handle is gone. If it is gone when the callback runs, nobody can read the
+/// derived future: `k` is dropped unrun, and its publisher, released, fails nobody.
+fn when_shared_done<T, K>(this: &SharedLazy<T>, k: K) -> Option<Arc<Once>>
 where
     T: Send + Sync + 'static,
     K: FnOnce(&SharedLazy<T>, DecidedBy) + Send + 'static,
 {
-    let own = this.clone();
+    let weak = SharedLazy::downgrade(this);
+    // Queued if the value is there: the caller records the job in its downstream.
     Lazy::when_decided(
         SharedLazy::as_lazy(this),
-        move |by| k(&own, by),
+        move |by| {
+            if let Some(own) = SharedLazy::upgrade(&weak) {
+                k(&own, by);
+            }
+        },
         IfDecided::Submit,
-    );
+    )
 }
 
 /// A new downstream future of a shared one.
@@ -31,7 +45,10 @@ where
     T: Send + Sync + 'static,
     U: Send + 'static,
 {
-    downstream(SharedLazy::as_lazy(this), None, no_timeout, kind)
+    let (lazy, out) = downstream(SharedLazy::as_lazy(this), None, no_timeout, kind);
+    out.reads(Lazy::node(SharedLazy::as_lazy(this)).into_iter().collect());
+    out.keep(Box::new(this.clone()));
+    (lazy, out)
 }
 
 impl<T: Send + Sync + 'static> SharedLazy<T> {
@@ -54,11 +71,12 @@ impl<T: Send + Sync + 'static> SharedLazy<T> {
         F: FnOnce(&T) -> U + Send + 'static,
     {
         let (lazy, out) = shared_downstream(this, "map");
-        when_shared_done(this, move |shared, by| {
+        let job = when_shared_done(this, move |shared, by| {
             out.computing_here();
             let r = Lazy::decided(SharedLazy::as_lazy(shared));
             out.publish(r.and_then(|value| guarded(|| f(value))), by);
         });
+        Lazy::follows(&lazy, job);
         lazy
     }
 
@@ -80,7 +98,7 @@ impl<T: Send + Sync + 'static> SharedLazy<T> {
         F: FnOnce(&T) -> Lazy<U> + Send + 'static,
     {
         let (lazy, out) = shared_downstream(this, "then");
-        when_shared_done(this, move |shared, by| {
+        let job = when_shared_done(this, move |shared, by| {
             out.computing_here();
             let r = Lazy::decided(SharedLazy::as_lazy(shared));
             match r.and_then(|value| guarded(|| f(value))) {
@@ -88,6 +106,7 @@ impl<T: Send + Sync + 'static> SharedLazy<T> {
                 Err(panic) => out.publish(Err(panic), by),
             }
         });
+        Lazy::follows(&lazy, job);
         lazy
     }
 
@@ -112,11 +131,12 @@ impl<T: Send + Sync + 'static> SharedLazy<T> {
         F: FnOnce(Result<&T, WaitError>) -> U + Send + 'static,
     {
         let (lazy, out) = shared_downstream(this, "handle");
-        when_shared_done(this, move |shared, by| {
+        let job = when_shared_done(this, move |shared, by| {
             out.computing_here();
             let r = Lazy::decided(SharedLazy::as_lazy(shared)).map_err(WaitError::from_failure);
             out.publish(guarded(|| f(r)), by);
         });
+        Lazy::follows(&lazy, job);
         lazy
     }
 }
@@ -145,11 +165,14 @@ impl<T: Send + Sync + 'static> SharedLazy<Outcome<T>> {
             || Outcome::Timeout,
             "map_ready",
         );
-        when_shared_done(this, move |shared, by| {
+        out.reads(Lazy::node(upstream).into_iter().collect());
+        out.keep(Box::new(this.clone()));
+        let job = when_shared_done(this, move |shared, by| {
             out.computing_here();
             let r = Lazy::decided(SharedLazy::as_lazy(shared));
             out.publish(r.and_then(|o| guarded(|| o.as_ref().map(f))), by);
         });
+        Lazy::follows(&lazy, job);
         lazy
     }
 
@@ -177,7 +200,9 @@ impl<T: Send + Sync + 'static> SharedLazy<Outcome<T>> {
             || Outcome::Timeout,
             "then_ready",
         );
-        when_shared_done(this, move |shared, by| {
+        out.reads(Lazy::node(upstream).into_iter().collect());
+        out.keep(Box::new(this.clone()));
+        let job = when_shared_done(this, move |shared, by| {
             out.computing_here();
             match Lazy::decided(SharedLazy::as_lazy(shared)) {
                 Ok(Outcome::Ready(value)) => match guarded(|| f(value)) {
@@ -188,6 +213,7 @@ impl<T: Send + Sync + 'static> SharedLazy<Outcome<T>> {
                 Err(panic) => out.publish(Err(panic), by),
             }
         });
+        Lazy::follows(&lazy, job);
         lazy
     }
 }

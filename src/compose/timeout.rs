@@ -46,7 +46,8 @@ impl<T: Send + 'static> Lazy<T> {
         };
         let (lazy, out) = downstream(&this, deadline, || Outcome::Timeout, "timeout");
         let k = move |r: TaskResult<T>, by| out.publish(r.map(Outcome::Ready), by);
-        Lazy::when_done(this, k, IfDecided::RunHere);
+        let job = Lazy::when_done(this, k, IfDecided::RunHere);
+        Lazy::follows(&lazy, job);
         lazy
     }
 }

@@ -38,14 +38,12 @@ pub(crate) trait Job: Send + Sync {
     fn adopt(&self, _home: Home) {}
 }
 
-/// What a [`Home`] needs from a pool: a queue to push follow-up work onto, and whether
-/// a worker is waiting for work. Implemented by the crate's `ThreadPool`; crate-private,
-/// so the public [`Executor`] trait carries no hidden items.
+/// What a [`Home`] needs from a pool: a queue to push follow-up work onto. Implemented
+/// by the crate's `ThreadPool`; crate-private, so the public [`Executor`] trait carries
+/// no hidden items.
 pub(crate) trait Queue: Send + Sync {
     /// Queues `task` to run on a worker.
     fn enqueue(&self, task: Runnable);
-    /// Whether a worker is waiting for a task (which then starts at once).
-    fn has_idle_worker(&self) -> bool;
     /// A task of this pool (or a future that follows one) panicked and no reader saw
     /// it: hand it to the pool's panic handler, if any.
     fn unread_panic(&self, panic: TaskPanic);
@@ -99,11 +97,6 @@ impl Home {
         }
     }
 
-    /// Whether this home is a pool with a worker waiting for a task.
-    pub(crate) fn has_idle_worker(&self) -> bool {
-        self.queue().is_some_and(|pool| pool.has_idle_worker())
-    }
-
     /// Reports a panic that no reader saw to the pool's handler (nothing without a
     /// pool, or once the pool is gone).
     pub(crate) fn unread_panic(&self, panic: TaskPanic) {
@@ -114,12 +107,17 @@ impl Home {
 
     /// Runs follow-up work: on the pool if there is one, else on a new thread (under
     /// the live-thread cap). A refused thread drops the task, which fails its readers
-    /// with a clear panic.
-    pub(crate) fn submit(&self, task: Runnable) {
+    /// with a clear panic. Returns whether the work went to a pool's queue, where it may
+    /// wait behind busy workers (a thread of its own starts it at once).
+    pub(crate) fn submit(&self, task: Runnable) -> bool {
         match self.queue() {
-            Some(pool) => pool.enqueue(task),
+            Some(pool) => {
+                pool.enqueue(task);
+                true
+            }
             None => {
                 let _ = threads::start(thread::Builder::new(), move || task.run());
+                false
             }
         }
     }
@@ -149,15 +147,36 @@ impl Placement {
     }
 }
 
-/// A job that runs one callback: follow-up work handed to an executor.
-struct Once(Mutex<Option<Thunk>>);
+/// A job that runs one callback: follow-up work handed to an executor. Whoever claims
+/// the callback first runs it: the executor, or a reader of the future it computes
+/// (which records the job, so that waiting on that future can run it: work-helping).
+pub(crate) struct Once(Mutex<Option<Thunk>>);
+
+impl Once {
+    /// Runs the callback here if nobody has claimed it; returns whether it did.
+    pub(crate) fn help(&self) -> bool {
+        let claimed = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        match claimed {
+            Some(callback) => {
+                callback();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether nobody has claimed the callback yet.
+    pub(crate) fn unclaimed(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+}
 
 impl Job for Once {
     fn run(&self) {
-        let claimed = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(callback) = claimed {
-            callback();
-        }
+        self.help();
     }
 
     /// Follow-up work publishes to its own future; if it is dropped unrun, that future
@@ -170,7 +189,14 @@ impl Job for Once {
 
 /// Wraps a callback as a task for an executor.
 pub(crate) fn runnable(callback: Thunk) -> Runnable {
-    Runnable::new(Arc::new(Once(Mutex::new(Some(callback)))))
+    queued(callback).1
+}
+
+/// Wraps a callback as a task for an executor, and keeps a handle on it: the future the
+/// callback computes records the job, so that its readers can run it themselves.
+pub(crate) fn queued(callback: Thunk) -> (Arc<Once>, Runnable) {
+    let job = Arc::new(Once(Mutex::new(Some(callback))));
+    (Arc::clone(&job), Runnable::new(job))
 }
 
 /// A task ready to run: the closure of one future, with the state it publishes to.

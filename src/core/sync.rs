@@ -1,4 +1,4 @@
-//! The crate's synchronization and clock, in one place: every lock, condvar, atomic,
+//! The crate's synchronization and clock, in one place: every lock, condvar,
 //! thread, channel and clock reading that the state machine, the timer and the pool
 //! use comes from here.
 //!
@@ -21,14 +21,14 @@ pub(crate) use std::time::{Duration, Instant};
 #[cfg(not(transparent_future_shuttle))]
 pub(crate) use crossbeam_channel as channel;
 #[cfg(not(transparent_future_shuttle))]
-pub(crate) use std::sync::{Condvar, Mutex, MutexGuard, RwLock, atomic};
+pub(crate) use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 #[cfg(not(transparent_future_shuttle))]
 pub(crate) use std::thread;
 
 #[cfg(transparent_future_shuttle)]
 pub(crate) use model::{channel, now, thread, wait_timeout};
 #[cfg(transparent_future_shuttle)]
-pub(crate) use shuttle::sync::{Condvar, Mutex, MutexGuard, RwLock, atomic};
+pub(crate) use shuttle::sync::{Condvar, Mutex, MutexGuard, RwLock};
 
 /// The current instant: [`Instant::now`], or the model's virtual time.
 #[cfg(not(transparent_future_shuttle))]

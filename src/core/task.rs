@@ -10,10 +10,11 @@ use std::sync::{Arc, Weak};
 use std::thread;
 
 use crate::core::cancel::CancelFlag;
-use crate::core::job::{Home, Job};
+use crate::core::job::{Home, Job, Once};
+use crate::core::nudge;
 use crate::core::panic::TaskPanic;
 use crate::core::state::{Core, DecidedBy, TaskResult};
-use crate::core::sync::{Mutex, PoisonError};
+use crate::core::sync::{Mutex, MutexGuard, PoisonError};
 use crate::core::timer::Settle;
 use crate::deadlock::{self, Blocker, Node};
 
@@ -22,8 +23,27 @@ use crate::deadlock::{self, Blocker, Node};
 pub(crate) trait Source<T>: Settle + Node {
     fn core(&self) -> &Core<T>;
 
-    /// Asks a cancellable task to stop (no effect on others).
+    /// Asks a cancellable task to stop (no effect on others). On a derived future,
+    /// asks the futures it consumed to stop (see `Remote`).
     fn request_cancel(&self) {}
+
+    /// The handle was dropped unread: nobody can read this future any more. A task is
+    /// asked to stop, as by [`Source::request_cancel`]; a derived future also lets go
+    /// of what it kept alive for its readers (a `SharedLazy` clone).
+    fn release(&self) {
+        self.request_cancel();
+    }
+
+    /// Whether the work this future waits for can change after a reader went to sleep
+    /// (a derived future links new inputs, or has follow-up work queued): such a
+    /// reader sleeps so that [`nudge::ring`] wakes it to help again.
+    fn relinks(&self) -> bool {
+        false
+    }
+
+    /// The follow-up work that computes this future is queued as `job`: a derived
+    /// future records it for its readers to run (no effect on others).
+    fn queued(&self, _job: Arc<Once>) {}
 }
 
 /// What a task carries beyond its closure and state: a cancellation flag, a name and a
@@ -171,22 +191,22 @@ where
         self.core.may_help() && self.run_claimed()
     }
 
-    fn unstarted(&self) -> bool {
-        matches!(
-            *self.job.lock().unwrap_or_else(PoisonError::into_inner),
-            JobState::Unclaimed(_)
-        )
-    }
-
+    /// A claimed closure runs to its end (and publishes) without this thread's help;
+    /// so does one that no reader may run (a thread of its own, or a deadline).
     fn running(&self) -> bool {
-        matches!(
-            *self.job.lock().unwrap_or_else(PoisonError::into_inner),
-            JobState::Running(_)
-        )
+        match &*self.job.lock().unwrap_or_else(PoisonError::into_inner) {
+            JobState::Running(_) => true,
+            JobState::Unclaimed(_) => !self.core.may_help(),
+            JobState::Finished => false,
+        }
     }
 
-    fn idle_worker(&self) -> bool {
-        self.core.home().has_idle_worker()
+    fn decided(&self) -> bool {
+        self.core.settle_if_due()
+    }
+
+    fn cancel_work(&self) {
+        self.extras.request_cancel();
     }
 }
 
@@ -273,14 +293,44 @@ pub(crate) struct Remote<T> {
     core: Core<T>,
     /// What the future is, for the deadlock detector's messages.
     label: Cow<'static, str>,
-    /// What it waits for now, for the deadlock detector.
-    link: Mutex<Link>,
+    /// What it waits for now: for the deadlock detector, for readers that help, and
+    /// for cancellation.
+    link: Mutex<Linked>,
+}
+
+struct Linked {
+    link: Link,
+    /// Cancellation was requested: inputs linked from now on are asked to stop too (a
+    /// `then`'s inner future, linked after its closure returns).
+    cancelled: bool,
+    /// Every handle is gone (dropped unread, or its consumer's were): nobody will
+    /// read the outcome, so follow-up work dropped unrun fails nobody.
+    released: bool,
+    /// What the future keeps alive until it is published or released: the clone of
+    /// a `SharedLazy` it reads (so that the shared future lives, and is not cancelled,
+    /// while a derived handle may still need it).
+    keep: Option<Box<dyn Send + Sync>>,
 }
 
 enum Link {
     Nothing,
     Runner(thread::Thread),
-    Upstreams(Vec<Weak<dyn Node>>),
+    /// The futures it waits for. `owned`: consumed by this future (`map`, `then`,
+    /// `all` take their inputs), so that cancelling this future cancels them; not for
+    /// a `SharedLazy`'s continuation, whose input other handles still read.
+    Upstreams {
+        nodes: Vec<Weak<dyn Node>>,
+        owned: bool,
+    },
+    /// Its input is decided and its follow-up work (a continuation's closure) is
+    /// queued on an executor: a reader may claim and run the job itself.
+    Queued(Arc<Once>),
+}
+
+impl Link {
+    fn upstreams(nodes: &[Weak<dyn Node>]) -> Vec<Arc<dyn Node>> {
+        nodes.iter().filter_map(Weak::upgrade).collect()
+    }
 }
 
 impl<T> Remote<T> {
@@ -288,18 +338,37 @@ impl<T> Remote<T> {
         &self.core
     }
 
+    fn lock_link(&self) -> MutexGuard<'_, Linked> {
+        self.link.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// A copy of what the future waits for now (taken out of the lock, so that helping
     /// never runs a task under it).
     fn blocker_link(&self) -> Link {
-        match &*self.link.lock().unwrap_or_else(PoisonError::into_inner) {
+        match &self.lock_link().link {
             Link::Nothing => Link::Nothing,
             Link::Runner(thread) => Link::Runner(thread.clone()),
-            Link::Upstreams(up) => Link::Upstreams(up.clone()),
+            Link::Upstreams { nodes, owned } => Link::Upstreams {
+                nodes: nodes.clone(),
+                owned: *owned,
+            },
+            Link::Queued(job) => Link::Queued(Arc::clone(job)),
         }
     }
 
+    /// Links the future to `link`; if it was cancelled, asks newly linked inputs that
+    /// it owns to stop (outside the lock).
     fn set_link(&self, link: Link) {
-        *self.link.lock().unwrap_or_else(PoisonError::into_inner) = link;
+        let mut linked = self.lock_link();
+        let cancel = match (&link, linked.cancelled) {
+            (Link::Upstreams { nodes, owned: true }, true) => nodes.clone(),
+            _ => Vec::new(),
+        };
+        linked.link = link;
+        drop(linked);
+        for node in Link::upstreams(&cancel) {
+            node.cancel_work();
+        }
     }
 
     /// The current thread computes this future from now on.
@@ -307,9 +376,65 @@ impl<T> Remote<T> {
         self.set_link(Link::Runner(thread::current()));
     }
 
-    /// This future waits for `upstreams` from now on.
+    /// This future waits for `upstreams` from now on, inputs it consumed.
     pub(crate) fn needs(&self, upstreams: Vec<Weak<dyn Node>>) {
-        self.set_link(Link::Upstreams(upstreams));
+        self.set_link(Link::Upstreams {
+            nodes: upstreams,
+            owned: true,
+        });
+    }
+
+    /// This future waits for `upstreams` from now on, inputs other handles still read
+    /// (a `SharedLazy`'s): cancelling this future does not reach them.
+    fn reads(&self, upstreams: Vec<Weak<dyn Node>>) {
+        self.set_link(Link::Upstreams {
+            nodes: upstreams,
+            owned: false,
+        });
+    }
+
+    /// Its input is decided and `job` (its follow-up work) is queued: readers may run
+    /// it. Recorded only while nobody has claimed the job (a claimed job has moved the
+    /// link on, or will, under this same lock: the job's first act is to link).
+    pub(crate) fn queued(&self, job: Arc<Once>) {
+        let mut linked = self.lock_link();
+        if job.unclaimed() {
+            linked.link = Link::Queued(job);
+        }
+    }
+
+    /// Every handle is gone: cancels as [`Remote::cancel`] does, lets go of what it
+    /// kept alive, and releases the inputs it consumed in turn (their only reader
+    /// was this future).
+    fn release(&self) {
+        let mut linked = self.lock_link();
+        linked.cancelled = true;
+        linked.released = true;
+        let kept = linked.keep.take();
+        let release = match &linked.link {
+            Link::Upstreams { nodes, owned: true } => nodes.clone(),
+            _ => Vec::new(),
+        };
+        drop(linked);
+        // Outside the lock: the last clone of a shared future may drop its value.
+        drop(kept);
+        for node in Link::upstreams(&release) {
+            node.release_work();
+        }
+    }
+
+    /// Cancellation: asks the inputs it consumed to stop, now and when it links more.
+    fn cancel(&self) {
+        let mut linked = self.lock_link();
+        linked.cancelled = true;
+        let cancel = match &linked.link {
+            Link::Upstreams { nodes, owned: true } => nodes.clone(),
+            _ => Vec::new(),
+        };
+        drop(linked);
+        for node in Link::upstreams(&cancel) {
+            node.cancel_work();
+        }
     }
 }
 
@@ -321,7 +446,12 @@ pub(crate) fn new_remote<T: Send + 'static>(
     Arc::new(Remote {
         core,
         label,
-        link: Mutex::new(Link::Nothing),
+        link: Mutex::new(Linked {
+            link: Link::Nothing,
+            cancelled: false,
+            released: false,
+            keep: None,
+        }),
     })
 }
 
@@ -341,65 +471,117 @@ impl<T: Send> Node for Remote<T> {
             // A wait through this future ends at its deadline: no deadlock.
             return Blocker::Nothing;
         }
-        match &*self.link.lock().unwrap_or_else(PoisonError::into_inner) {
-            Link::Nothing => Blocker::Nothing,
+        match &self.lock_link().link {
+            // A queued job is work nobody has started, as an unclaimed task.
+            Link::Nothing | Link::Queued(_) => Blocker::Nothing,
             Link::Runner(thread) => Blocker::Runner(thread.clone()),
-            Link::Upstreams(up) => Blocker::Upstreams(up.clone()),
+            Link::Upstreams { nodes, .. } => Blocker::Upstreams(nodes.clone()),
         }
     }
 
-    /// A derived future has no closure of its own to run: helping it means helping the
-    /// futures it waits for (so a `map` or `all` read inside a one-worker pool runs its
-    /// queued inputs rather than starve). With several inputs (`all`), only while none
-    /// of them is running and no worker is idle: a running input may finish first (or
-    /// panic, which decides `all`), an idle worker will start the queued ones at once,
-    /// and this thread, busy with one input, would answer late. Never through a future
-    /// with a deadline: its readers must be released at the deadline, and a helper
-    /// running the input could not be (a `map` of a `Lazy::timeout` would otherwise
-    /// run the bounded input on the reader's thread, past the deadline).
+    /// A derived future has no closure of its own to run: helping it means running
+    /// its queued follow-up job, or helping the futures it waits for (so a `map` or
+    /// `all` read inside a one-worker pool runs its queued inputs rather than starve).
+    /// With several inputs (`all`), only while none of them is running: a running
+    /// input may panic, which decides `all`, while this thread is busy with another
+    /// one (perhaps one that waits for what this thread would do next). That is no
+    /// starvation: when a running input finishes, `all` wakes its sleeping readers
+    /// (`core::nudge`), which then help the inputs still queued. Never through a
+    /// future with a deadline: its readers must be released at the deadline, and a
+    /// helper running the input could not be (a `map` of a `Lazy::timeout` would
+    /// otherwise run the bounded input on the reader's thread, past the deadline).
     fn help(&self) -> bool {
         if self.core.deadline().is_some() {
             return false;
         }
-        let mut ran = false;
-        if let Link::Upstreams(up) = self.blocker_link() {
-            let nodes: Vec<Arc<dyn Node>> = up.iter().filter_map(Weak::upgrade).collect();
-            for node in &nodes {
-                if nodes.len() > 1 && nodes.iter().any(|n| n.running() || n.idle_worker()) {
-                    break;
-                }
-                ran |= node.help();
-            }
-        }
-        ran
-    }
-
-    fn unstarted(&self) -> bool {
         match self.blocker_link() {
-            Link::Upstreams(up) => up
-                .iter()
-                .filter_map(Weak::upgrade)
-                .all(|node| node.unstarted()),
+            Link::Queued(job) => job.help(),
+            Link::Upstreams { nodes, .. } => {
+                let nodes = Link::upstreams(&nodes);
+                let several = nodes.len() > 1;
+                let one_runs = || several && nodes.iter().any(|n| n.running());
+                if one_runs() {
+                    return false;
+                }
+                let mut ran = false;
+                for node in &nodes {
+                    // An input's panic decides `all`: the rest is not needed now.
+                    if self.core.settle_if_due() {
+                        break;
+                    }
+                    // Looked at again only after a step ran something (another thread
+                    // may have started an input meanwhile).
+                    if node.help() {
+                        ran = true;
+                        if one_runs() {
+                            break;
+                        }
+                    }
+                }
+                ran
+            }
             Link::Runner(_) | Link::Nothing => false,
         }
     }
 
+    /// Undecided, and computed by a thread now, or waiting only for inputs that are.
     fn running(&self) -> bool {
+        if self.core.settle_if_due() {
+            return false;
+        }
         match self.blocker_link() {
             Link::Runner(_) => true,
-            Link::Upstreams(up) => up.iter().filter_map(Weak::upgrade).any(|n| n.running()),
+            Link::Upstreams { nodes, .. } => {
+                let pending: Vec<_> = Link::upstreams(&nodes)
+                    .into_iter()
+                    .filter(|n| !n.decided())
+                    .collect();
+                !pending.is_empty() && pending.iter().all(|n| n.running())
+            }
+            Link::Queued(job) => !job.unclaimed(),
             Link::Nothing => false,
         }
     }
 
-    fn idle_worker(&self) -> bool {
-        self.core.home().has_idle_worker()
+    fn decided(&self) -> bool {
+        self.core.settle_if_due()
+    }
+
+    fn cancel_work(&self) {
+        self.cancel();
+    }
+
+    fn release_work(&self) {
+        self.release();
     }
 }
 
 impl<T: Send> Source<T> for Remote<T> {
     fn core(&self) -> &Core<T> {
         &self.core
+    }
+
+    /// Cancelling a derived future asks the inputs it consumed to stop (a `map`'s
+    /// input, `then`'s input and then its inner future, every input of `all`), through
+    /// any depth of derived futures; a `SharedLazy`'s input only when its own last
+    /// handle goes.
+    fn request_cancel(&self) {
+        self.cancel();
+    }
+
+    /// The handle was dropped unread: as a cancellation, and what the future kept
+    /// alive (a `SharedLazy` clone) is let go, so that a shared future is cancelled
+    /// once every clone and every derived handle is gone.
+    fn release(&self) {
+        Remote::release(self);
+    }
+
+    fn relinks(&self) -> bool {
+        true
+    }
+
+    fn queued(&self, job: Arc<Once>) {
+        Remote::queued(self, job);
     }
 }
 
@@ -429,8 +611,21 @@ impl<T: Send + 'static> Publisher<T> {
     /// publication forwards).
     pub(crate) fn publish(mut self, result: TaskResult<T>, by: DecidedBy) {
         if let Some(remote) = self.remote.take() {
-            remote.set_link(Link::Nothing);
+            let kept = {
+                let mut linked = remote.lock_link();
+                linked.link = Link::Nothing;
+                linked.keep.take()
+            };
             remote.core().publish_by(result, by);
+            drop(kept);
+        }
+    }
+
+    /// Keeps `kept` alive until the future is published or every handle is gone (a
+    /// `SharedLazy` clone the future reads).
+    pub(crate) fn keep(&self, kept: Box<dyn Send + Sync>) {
+        if let Some(remote) = &self.remote {
+            remote.lock_link().keep = Some(kept);
         }
     }
 
@@ -441,18 +636,43 @@ impl<T: Send + 'static> Publisher<T> {
         }
     }
 
-    /// The future waits for `upstreams` from now on.
+    /// The future waits for `upstreams` from now on: inputs it consumed (cancelling
+    /// the future cancels them).
     pub(crate) fn needs(&self, upstreams: Vec<Weak<dyn Node>>) {
         if let Some(remote) = &self.remote {
             remote.needs(upstreams);
         }
+    }
+
+    /// The future waits for `upstream` from now on, an input other handles still read
+    /// (a `SharedLazy`'s): cancelling this future does not cancel it.
+    pub(crate) fn reads(&self, upstream: Vec<Weak<dyn Node>>) {
+        if let Some(remote) = &self.remote {
+            remote.reads(upstream);
+        }
+    }
+
+    /// The future waits for `upstreams` from now on, linked after readers may have
+    /// gone to sleep on it (a `then`'s inner future): wakes them to help again.
+    pub(crate) fn relink(&self, upstreams: Vec<Weak<dyn Node>>) {
+        self.needs(upstreams);
+        nudge::ring();
     }
 }
 
 impl<T: Send + 'static> Drop for Publisher<T> {
     fn drop(&mut self) {
         if let Some(remote) = self.remote.take() {
-            remote.set_link(Link::Nothing);
+            let (released, kept) = {
+                let mut linked = remote.lock_link();
+                linked.link = Link::Nothing;
+                (linked.released, linked.keep.take())
+            };
+            drop(kept);
+            if released {
+                // Nobody can read the future: nothing to fail, nothing to report.
+                return;
+            }
             // Dropped wherever the follow-up work was lost (perhaps on the timer
             // thread): user code downstream goes to a thread of its own.
             remote.core().publish_by(

@@ -43,14 +43,22 @@ pub(crate) trait Node: Send + Sync {
     /// has started it and its executor allows it; returns whether it ran something.
     /// Never blocks on other threads.
     fn help(&self) -> bool;
-    /// Whether no thread has started the work this future waits for (so that nothing
-    /// can finish it unless a worker, or a helping reader, runs it).
-    fn unstarted(&self) -> bool;
-    /// Whether a thread is computing this future (or work it waits for) right now.
+    /// Whether the future, undecided, will be decided without this thread's help: a
+    /// thread computes it (or every undecided piece of work it waits for) right now,
+    /// or no reader may run its work anyway.
     fn running(&self) -> bool;
-    /// Whether the pool this future's work runs on has a worker waiting for a task
-    /// (which will then start any queued work at once).
-    fn idle_worker(&self) -> bool;
+    /// Whether the outcome is decided (a passed deadline is decided by looking).
+    fn decided(&self) -> bool {
+        false
+    }
+    /// Cancellation reaching this future through a derived future that consumed it:
+    /// asks its task to stop, if it is cancellable (no effect by default).
+    fn cancel_work(&self) {}
+    /// The derived future that consumed this one has no handle left: nobody can read
+    /// this one either. Cancels it by default.
+    fn release_work(&self) {
+        self.cancel_work();
+    }
 }
 
 /// A thread blocked without a limit, and on what.
@@ -277,14 +285,8 @@ mod tests {
         fn help(&self) -> bool {
             false
         }
-        fn unstarted(&self) -> bool {
-            false
-        }
         fn running(&self) -> bool {
             self.runner.is_some()
-        }
-        fn idle_worker(&self) -> bool {
-            false
         }
     }
 

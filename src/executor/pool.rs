@@ -7,8 +7,7 @@ use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use crate::core::sync::atomic::{AtomicUsize, Ordering};
-use crate::core::sync::channel::{self, Receiver, Sender, TryRecvError};
+use crate::core::sync::channel::{self, Receiver, Sender};
 use crate::core::sync::thread::{self, JoinHandle};
 use crate::core::sync::{Mutex, PoisonError, RwLock};
 
@@ -40,8 +39,12 @@ type PanicHandler = Arc<dyn Fn(TaskPanic) + Send + Sync>;
 ///   and never kills a worker; a panic no reader ever sees can go to a handler
 ///   ([`ThreadPoolBuilder::panic_handler`]).
 /// * **Work-helping** keeps nested futures from starving the pool: a one-worker pool
-///   whose task waits on another task it spawned finishes. Waits on several futures at
-///   once help only while none of them runs and no worker is idle. The reader runs the
+///   whose task waits on another task it spawned finishes. An unbounded wait never
+///   sleeps while work it depends on (a task, a continuation, the inner future of a
+///   `then`, an input of `all`) sits in the queue: it runs that work itself, and a
+///   reader already asleep is woken to do so when such work joins what it waits for.
+///   A bounded wait (`wait_timeout`, `wait_deadline`) never helps: it must return at
+///   its limit. The reader runs the
 ///   task to completion, so a queued task that blocks on something only the reader
 ///   would do later blocks the reader, as it would block a worker.
 /// * `ThreadPool` is a cheap handle (`Clone` shares the same workers) and is
@@ -80,8 +83,6 @@ struct Shared {
     queue: RwLock<Option<Sender<Runnable>>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     size: usize,
-    /// Workers waiting for a task (shared with them).
-    idle: Arc<AtomicUsize>,
     /// Called with a panic of this pool's tasks that no reader saw. Asserted
     /// unwind-safe so that a pool stays `UnwindSafe` as it was: the pool keeps none of
     /// the handler's state, and calls it under `catch_unwind`.
@@ -320,7 +321,6 @@ impl ThreadPoolBuilder {
             queue: RwLock::new(Some(queue)),
             workers: Mutex::new(Vec::new()),
             size: workers,
-            idle: Arc::default(),
             panic_handler: self.panic_handler.map(AssertUnwindSafe),
             exit: Arc::new(Exit {
                 state: Mutex::new(ExitState {
@@ -331,7 +331,6 @@ impl ThreadPoolBuilder {
         };
         for i in 0..workers {
             let jobs = jobs.clone();
-            let idle = Arc::clone(&shared.idle);
             let mut thread = thread::Builder::new().name(format!("{prefix}-{i}"));
             if let Some(bytes) = self.stack_size {
                 thread = thread.stack_size(bytes);
@@ -347,7 +346,7 @@ impl ThreadPoolBuilder {
             // `shared` closes the queue and joins the workers already started.
             let handle = thread.spawn(move || {
                 let _exit = guard;
-                work(&jobs, &idle);
+                work(&jobs);
             })?;
             shared
                 .workers
@@ -496,13 +495,6 @@ impl ThreadPool {
 }
 
 impl Queue for Shared {
-    /// Whether a worker is waiting for a task: a task queued now starts at once, so a
-    /// reader need not run it itself.
-    fn has_idle_worker(&self) -> bool {
-        // ORDERING: Relaxed: see `work`.
-        self.idle.load(Ordering::Relaxed) > 0
-    }
-
     /// Queues follow-up work; once the pool is shut down, it runs on a new thread, as
     /// it does once the pool is gone.
     fn enqueue(&self, task: Runnable) {
@@ -531,27 +523,10 @@ impl Queue for Shared {
 }
 
 /// A worker: run tasks until the pool is dropped and the queue is drained.
-///
-/// A worker counts itself idle only while the queue is empty, so a busy pool pays no
-/// shared counter per task.
-fn work(jobs: &Receiver<Runnable>, idle: &AtomicUsize) {
-    loop {
-        let task = match jobs.try_recv() {
-            Ok(task) => task,
-            Err(TryRecvError::Disconnected) => return,
-            Err(TryRecvError::Empty) => {
-                // ORDERING: Relaxed: a hint for readers deciding whether to help; a
-                // stale value only means one help more or less, never a lost task.
-                idle.fetch_add(1, Ordering::Relaxed);
-                let next = jobs.recv();
-                // ORDERING: Relaxed, as above.
-                idle.fetch_sub(1, Ordering::Relaxed);
-                match next {
-                    Ok(task) => task,
-                    Err(_) => return,
-                }
-            }
-        };
+fn work(jobs: &Receiver<Runnable>) {
+    // Dropping the only sender (shutdown, or the pool's drop) ends the loop once the
+    // queue is drained.
+    while let Ok(task) = jobs.recv() {
         // A task's own panic is caught inside `run` and goes to its readers. This
         // catches a panic while dropping what the task left behind (a value whose
         // `Drop` panics, dropped here because nobody holds its future), so that the

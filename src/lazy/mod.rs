@@ -15,6 +15,7 @@ pub(crate) mod shared;
 pub(crate) mod source;
 mod traits;
 
+use crate::core::nudge::{self, Bell, Wake};
 use crate::core::panic::TaskPanic;
 use crate::core::state::{TaskResult, Waited};
 use crate::core::task::Source;
@@ -318,6 +319,9 @@ impl<T> Lazy<T> {
     /// deadlock detector, which refuses a wait that closes a cycle.
     fn block(task: &Arc<dyn Source<T>>, until: Option<Instant>) -> Result<(), WaitError> {
         let core = task.core();
+        if until.is_none() && core.deadline().is_none() && task.relinks() {
+            return Lazy::block_helping(task);
+        }
         if until.is_none() && core.deadline().is_none() {
             // Work-helping: while no worker has started the work, do it here rather
             // than sleep while it sits in a queue. Again after each step: running one
@@ -334,6 +338,41 @@ impl<T> Lazy<T> {
             Waited::Resolved => Ok(()),
             Waited::GaveUp => Err(WaitError::Timeout),
         }
+    }
+
+    /// An unbounded wait on a derived future, whose graph can gain work after this
+    /// thread went to sleep (a `then` links its inner future, perhaps queued behind
+    /// this very thread): help, and sleep on a bell that the outcome rings (a watcher)
+    /// and so does any relink (`core::nudge`); on every ring, help again. Registered
+    /// before the last look for work, so no relink is missed (see `core::nudge`).
+    fn block_helping(task: &Arc<dyn Source<T>>) -> Result<(), WaitError> {
+        let core = task.core();
+        let bell = Arc::new(Bell::default());
+        let ring = Arc::clone(&bell);
+        let Ok(watcher) = core.watch(Box::new(move |_| ring.wake()), false) else {
+            return Ok(()); // decided already
+        };
+        let result = loop {
+            while !core.settle_if_due() && task.help() {}
+            if core.settle_if_due() {
+                break Ok(());
+            }
+            let registered = nudge::register(bell.clone());
+            if task.help() {
+                continue; // work joined before we registered
+            }
+            if core.settle_if_due() {
+                break Ok(());
+            }
+            let node: Arc<dyn Node> = task.clone();
+            match deadlock::enter_wait(&node) {
+                Ok(_edge) => bell.sleep(),
+                Err(cycle) => break Err(WaitError::Deadlock(cycle)),
+            }
+            drop(registered);
+        };
+        core.unwatch(watcher);
+        result
     }
 
     /// Moves the decided outcome into the cache (once) and returns it, or panics with
@@ -467,7 +506,7 @@ impl<T> Drop for Lazy<T> {
     fn drop(&mut self) {
         if self.value.get().is_none() {
             if let Some(task) = &self.task {
-                task.request_cancel();
+                task.release();
             }
         }
     }

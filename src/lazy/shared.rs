@@ -140,6 +140,18 @@ impl<T> SharedLazy<T> {
         &this.inner
     }
 
+    /// A reference that does not keep the shared future alive (for a continuation,
+    /// whose derived future keeps a clone instead, until it has no handle left).
+    pub(crate) fn downgrade(this: &Self) -> std::sync::Weak<Lazy<T>> {
+        Arc::downgrade(&this.inner)
+    }
+
+    /// A handle again, from [`SharedLazy::downgrade`]'s reference, if the future is
+    /// still alive.
+    pub(crate) fn upgrade(weak: &std::sync::Weak<Lazy<T>>) -> Option<Self> {
+        weak.upgrade().map(|inner| SharedLazy { inner })
+    }
+
     /// Whether two handles share the same future.
     ///
     /// ```

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::core::job::{Home, runnable};
+use crate::core::job::{Home, Once, queued};
 use crate::core::state::{Callback, DecidedBy, TaskResult};
 use crate::core::task::Source;
 use crate::core::timer::{self, Settle};
@@ -24,8 +24,11 @@ pub(crate) enum IfDecided {
 impl<T: Send + 'static> Lazy<T> {
     /// Calls `k` with the task's result (value, panic payload, or the timeout value)
     /// once the outcome is decided, without blocking any thread: on the thread that
-    /// decides it if that is still to come; otherwise as `if_decided` says.
-    pub(crate) fn when_done<K>(mut this: Self, k: K, if_decided: IfDecided)
+    /// decides it if that is still to come; otherwise as `if_decided` says. Returns the
+    /// job if `k` was queued on an executor: the future `k` computes records it with
+    /// [`Lazy::follows`], so that its readers can run it.
+    #[must_use = "the future computed by the callback records a queued job (Lazy::follows)"]
+    pub(crate) fn when_done<K>(mut this: Self, k: K, if_decided: IfDecided) -> Option<Arc<Once>>
     where
         K: FnOnce(TaskResult<T>, DecidedBy) + Send + 'static,
     {
@@ -40,7 +43,10 @@ impl<T: Send + 'static> Lazy<T> {
         let source = Arc::clone(&task);
         let callback: Callback = Box::new(move |by| k(source.core().take_result(), by));
         match task.core().watch(callback, if_decided == IfDecided::Submit) {
-            Ok(_) => Lazy::schedule_deadline(&task),
+            Ok(_) => {
+                Lazy::schedule_deadline(&task);
+                None
+            }
             Err(callback) => run_or_submit(callback, if_decided, &task.core().home()),
         }
     }
@@ -48,8 +54,10 @@ impl<T: Send + 'static> Lazy<T> {
     /// Calls `k` once the outcome is decided, without consuming the handle (the value
     /// stays for other readers): on the thread that decides it if that is still to
     /// come, otherwise as `if_decided` says. `k` reads the outcome through a handle of
-    /// its own (a `SharedLazy` clone) with [`Lazy::decided`].
-    pub(crate) fn when_decided<K>(this: &Self, k: K, if_decided: IfDecided)
+    /// its own (a `SharedLazy` clone) with [`Lazy::decided`]. Returns the job if `k`
+    /// was queued, as [`Lazy::when_done`] does.
+    #[must_use = "the future computed by the callback records a queued job (Lazy::follows)"]
+    pub(crate) fn when_decided<K>(this: &Self, k: K, if_decided: IfDecided) -> Option<Arc<Once>>
     where
         K: FnOnce(DecidedBy) + Send + 'static,
     {
@@ -63,8 +71,20 @@ impl<T: Send + 'static> Lazy<T> {
             (None, Some(task)) => task,
         };
         match task.core().watch(callback, if_decided == IfDecided::Submit) {
-            Ok(_) => Lazy::schedule_deadline(task),
+            Ok(_) => {
+                Lazy::schedule_deadline(task);
+                None
+            }
             Err(callback) => run_or_submit(callback, if_decided, &task.core().home()),
+        }
+    }
+
+    /// This (derived) future is computed by `job`, queued on an executor (see
+    /// [`Lazy::when_done`]): recorded so that a reader that would wait for it runs it
+    /// instead, should the executor's threads all be busy (they may be waiting on it).
+    pub(crate) fn follows(this: &Self, job: Option<Arc<Once>>) {
+        if let (Some(job), Some(task)) = (job, this.task.as_ref()) {
+            task.queued(job);
         }
     }
 
@@ -108,13 +128,15 @@ impl<T: Send + 'static> Lazy<T> {
         }
     }
 
-    /// Whether this future is pending and no thread has started the work it waits for.
-    pub(crate) fn unstarted(this: &Self) -> bool {
-        this.value.get().is_none()
-            && this
-                .task
-                .as_ref()
-                .is_some_and(|task| !task.core().settle_if_due() && task.unstarted())
+    /// Whether this future, undecided, will be decided without this thread's help: a
+    /// thread computes it (or all the work it waits for) now.
+    pub(crate) fn running(this: &Self) -> bool {
+        match this.task.as_ref() {
+            Some(task) if this.value.get().is_none() => {
+                !task.core().settle_if_due() && task.running()
+            }
+            _ => false,
+        }
     }
 
     /// This future as a node of the deadlock detector's graph (`None` once resolved).
@@ -142,10 +164,18 @@ impl<T: Send + 'static> Lazy<T> {
 
 /// Runs a callback whose input is already decided. Both ways run it where user code
 /// may run: here (the caller is a thread that may, never a deadline's), or on the
-/// future's home executor.
-fn run_or_submit(callback: Callback, if_decided: IfDecided, home: &Home) {
+/// future's home executor; then the job is returned, for the downstream to record.
+fn run_or_submit(callback: Callback, if_decided: IfDecided, home: &Home) -> Option<Arc<Once>> {
     match if_decided {
-        IfDecided::RunHere => callback(DecidedBy::Task),
-        IfDecided::Submit => home.submit(runnable(Box::new(move || callback(DecidedBy::Task)))),
+        IfDecided::RunHere => {
+            callback(DecidedBy::Task);
+            None
+        }
+        IfDecided::Submit => {
+            let (job, runnable) = queued(Box::new(move || callback(DecidedBy::Task)));
+            // Only a queue can leave it waiting behind busy workers (perhaps behind
+            // its own readers): a thread of its own starts it at once.
+            home.submit(runnable).then_some(job)
+        }
     }
 }

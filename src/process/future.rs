@@ -45,14 +45,19 @@ impl<T: Send + 'static> Node for ProcessSource<T> {
     fn help(&self) -> bool {
         false
     }
-    fn unstarted(&self) -> bool {
-        false
-    }
+    /// The child (or its supervisor) decides it; no reader can help.
     fn running(&self) -> bool {
-        true
+        !self.decided()
     }
-    fn idle_worker(&self) -> bool {
-        false
+
+    fn decided(&self) -> bool {
+        self.inner.core().settle_if_due()
+    }
+
+    /// A process task consumed by `map`, `then` or `all` is stopped when the derived
+    /// future is cancelled or dropped unread, as when its own handle is.
+    fn cancel_work(&self) {
+        self.control.stop(Stop::Cancel);
     }
 }
 

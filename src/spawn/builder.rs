@@ -360,13 +360,28 @@ impl<E: Executor> Builder<E, ()> {
     /// cancellation once [`Lazy::cancel`] is called or every handle to the future has
     /// been dropped (nobody can read the result any more).
     ///
+    /// **Through combinators.** A future consumed by [`Lazy::map`], [`Lazy::then`],
+    /// [`Lazy::all`] (and the other combinators that take their input by value:
+    /// `map_ready`, `then_ready`, `all_settled`, `all_with`, `handle`, `recover`,
+    /// `timeout`) has no other reader than the derived future, so the derived future
+    /// stands for it: [`Lazy::cancel`] on the derived future, or dropping it unread,
+    /// asks every task it consumed to stop, through any depth of derived futures, and
+    /// also the future a `then`'s closure returned (even if the cancellation came
+    /// while that closure ran). The derived future still resolves to whatever its
+    /// inputs and closures produce. A [`SharedLazy`](crate::SharedLazy) is not
+    /// consumed by its continuations: cancelling one of them never cancels it, and it
+    /// is asked to stop only once every clone *and* every derived handle
+    /// (`SharedLazy::map`, ... and whatever consumed those) is gone, or when
+    /// [`Lazy::cancel`] is called on it through
+    /// [`SharedLazy::as_lazy`](crate::SharedLazy::as_lazy).
+    ///
     /// # Errors
     ///
     /// As [`Builder::spawn`].
     ///
     /// ```
     /// use std::time::Duration;
-    /// use transparent_future::Builder;
+    /// use transparent_future::{Builder, Lazy};
     ///
     /// let (tx, rx) = std::sync::mpsc::channel();
     /// let x = Builder::new().spawn_cancellable(move |token| {
@@ -377,6 +392,19 @@ impl<E: Executor> Builder<E, ()> {
     /// })?;
     /// drop(x); // nobody can read the result any more: the task is asked to stop
     /// assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok("stopped"));
+    ///
+    /// // Through a combinator: the map stands for the task it consumed.
+    /// let polls = Builder::new().spawn_cancellable(|token| {
+    ///     let mut n = 0_u32;
+    ///     while !token.is_cancelled() {
+    ///         n += 1;
+    ///         std::thread::sleep(Duration::from_millis(1));
+    ///     }
+    ///     n
+    /// })?;
+    /// let doubled = Lazy::map(polls, |n| n * 2);
+    /// Lazy::cancel(&doubled); // reaches the task
+    /// assert!(*doubled >= 2 || *doubled == 0);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn spawn_cancellable<F, T>(self, f: F) -> io::Result<Lazy<T>>

@@ -50,6 +50,17 @@
 //!   it alive for the whole run (a watched future with a one-hour deadline), so the
 //!   baseline includes it and every case's count is comparable.
 //!
+//! Each case also builds a random **chain inside pool tasks** (1 to 3 tasks on a pool of
+//! 1 or 2 workers, each building and reading, without a limit, the same random steps):
+//! tasks on the pool and on another executor (thread-per-task, finishing later), `map`
+//! of an earlier future, read first or not (deriving from an input already decided, so
+//! that the continuation is queued on the busy pool), `then` whose closure returns a
+//! pool task or a map of a decided pool task (a continuation of a continuation), `all`
+//! of two earlier futures. The test reads those tasks with a bounded wait, which never
+//! helps, so only the pool's threads can finish them: every value must be the one the
+//! steps compute, and a chain that does not finish within 20 s is a hang (liveness:
+//! an unbounded wait on a pool never sleeps while work it depends on is queued).
+//!
 //! 64 cases by default (about 4 s on 2 cores); set `PROPTEST_CASES` for more, and
 //! `PROP_DAG_STATS=1` for one line per case of what it exercised.
 //!
@@ -606,6 +617,9 @@ struct Ctx {
     joined: Vec<std::sync::atomic::AtomicBool>,
     /// User computations running now (task bodies, continuation closures).
     running: AtomicUsize,
+    /// For each node: the nodes it consumed (a combinator's inputs). Cancelling a
+    /// derived future, or dropping it unread, asks them to stop too.
+    consumed: Vec<Vec<usize>>,
 }
 
 /// Counts a running computation until dropped.
@@ -639,6 +653,7 @@ impl Ctx {
             late: Mutex::default(),
             joined: (0..n).map(|_| Default::default()).collect(),
             running: AtomicUsize::new(0),
+            consumed: vec![Vec::new(); n],
         }
     }
 
@@ -656,8 +671,16 @@ impl Ctx {
     }
 
     fn ask_cancel(&self, j: usize) {
-        let mut asked = self.cancel_asked[j].lock().unwrap();
-        asked.get_or_insert_with(Instant::now);
+        self.ask_cancel_at(j, Instant::now());
+    }
+
+    /// Asks node `j` to stop at `at`, and every node it consumed, transitively (a
+    /// derived future stands for the inputs it consumed).
+    fn ask_cancel_at(&self, j: usize, at: Instant) {
+        self.cancel_asked[j].lock().unwrap().get_or_insert(at);
+        for &i in &self.consumed[j] {
+            self.ask_cancel_at(i, at);
+        }
     }
 }
 
@@ -1362,7 +1385,13 @@ fn settle(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
 
 fn run_case(spec: &CaseSpec) -> Result<(), String> {
     let nodes = resolve(spec);
-    let ctx = Arc::new(Ctx::new(nodes.len(), spec.order_seed));
+    let mut ctx = Ctx::new(nodes.len(), spec.order_seed);
+    for (i, node) in nodes.iter().enumerate() {
+        if let Some(k) = node.consumed_by {
+            ctx.consumed[k].push(i);
+        }
+    }
+    let ctx = Arc::new(ctx);
     let pool = ThreadPool::new(spec.pool_workers);
     let scope_panic = if spec.scope {
         let run = || {
@@ -1807,11 +1836,161 @@ fn run_bounded(spec: CaseSpec) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+// ---------------------------------------------------------------------------------
+// Liveness inside a pool task: random chains read without a limit on a pool whose
+// workers are all busy reading.
+// ---------------------------------------------------------------------------------
+
+/// One step of a chain built inside a pool task. Indices pick an earlier future (any
+/// that is still unconsumed; a consumed one is replaced by a fresh pool task).
+#[derive(Debug, Clone)]
+enum ChainStep {
+    /// A task on the same pool.
+    Pool(u64),
+    /// A task on another executor (thread-per-task) that sleeps `ms` first.
+    Elsewhere(u64, u8),
+    /// `map(+1)` of an earlier future; `read_first`: read it before mapping, so that
+    /// the input is already decided and the continuation is queued on the pool.
+    Map(prop::sample::Index, bool),
+    /// `then` of an earlier future whose closure returns a task on the same pool
+    /// (`* 2`), or a map of a pool task it reads first (a continuation of a
+    /// continuation, `+ 3`).
+    Then(prop::sample::Index, bool),
+    /// `all` of two earlier futures, summed by a `map`.
+    All(prop::sample::Index, prop::sample::Index),
+}
+
+#[derive(Debug, Clone)]
+struct ChainSpec {
+    workers: usize,
+    /// Tasks running the chain at once (each on a worker, or helped).
+    readers: usize,
+    steps: Vec<ChainStep>,
+}
+
+fn chain_spec() -> impl Strategy<Value = ChainSpec> {
+    let step = prop_oneof![
+        (0..100u64).prop_map(ChainStep::Pool),
+        (0..100u64, 0..20u8).prop_map(|(v, ms)| ChainStep::Elsewhere(v, ms)),
+        (any::<prop::sample::Index>(), any::<bool>()).prop_map(|(i, r)| ChainStep::Map(i, r)),
+        (any::<prop::sample::Index>(), any::<bool>()).prop_map(|(i, p)| ChainStep::Then(i, p)),
+        (any::<prop::sample::Index>(), any::<prop::sample::Index>())
+            .prop_map(|(a, b)| ChainStep::All(a, b)),
+    ];
+    (1..=2usize, 1..=3usize, prop::collection::vec(step, 1..12)).prop_map(
+        |(workers, readers, steps)| ChainSpec {
+            workers,
+            readers,
+            steps,
+        },
+    )
+}
+
+/// Builds the chain inside a pool task and reads every future left, without a limit;
+/// returns the sum of what was read and the sum the steps should give.
+fn run_chain(pool: &ThreadPool, steps: &[ChainStep]) -> (u64, u64) {
+    let mut futures: Vec<(Option<Lazy<u64>>, u64)> = Vec::new();
+    let take = |futures: &mut Vec<(Option<Lazy<u64>>, u64)>, at: &prop::sample::Index| {
+        if futures.is_empty() {
+            return (pool.spawn_lazy(|| 1), 1);
+        }
+        let i = at.index(futures.len());
+        match futures[i].0.take() {
+            Some(x) => (x, futures[i].1),
+            None => (pool.spawn_lazy(|| 1), 1),
+        }
+    };
+    for step in steps {
+        let made = match step {
+            ChainStep::Pool(v) => {
+                let v = *v;
+                (pool.spawn_lazy(move || v), v)
+            }
+            ChainStep::Elsewhere(v, ms) => {
+                let (v, ms) = (*v, u64::from(*ms));
+                let x = spawn_lazy(move || {
+                    thread::sleep(Duration::from_millis(ms));
+                    v
+                });
+                (x, v)
+            }
+            ChainStep::Map(at, read_first) => {
+                let (x, v) = take(&mut futures, at);
+                if *read_first {
+                    assert_eq!(*x, v);
+                }
+                (Lazy::map(x, |n| n + 1), v + 1)
+            }
+            ChainStep::Then(at, on_pool) => {
+                let (x, v) = take(&mut futures, at);
+                let p = pool.clone();
+                if *on_pool {
+                    (Lazy::then(x, move |n| p.spawn_lazy(move || n * 2)), v * 2)
+                } else {
+                    let chained = Lazy::then(x, move |n| {
+                        let inner = p.spawn_lazy(move || n);
+                        let _ = *inner; // decided: the map's continuation is queued
+                        Lazy::map(inner, |m| m + 3)
+                    });
+                    (chained, v + 3)
+                }
+            }
+            ChainStep::All(a, b) => {
+                let (x, vx) = take(&mut futures, a);
+                let (y, vy) = take(&mut futures, b);
+                (Lazy::map(Lazy::all([x, y]), |v| v.iter().sum()), vx + vy)
+            }
+        };
+        futures.push((Some(made.0), made.1));
+    }
+    let mut got = 0;
+    let mut want = 0;
+    for (x, v) in futures {
+        if let Some(x) = x {
+            got += *x;
+            want += v;
+        }
+    }
+    (got, want)
+}
+
+/// Runs `spec.readers` copies of the chain as tasks of a pool of `spec.workers`, each
+/// reading without a limit; the test reads them with a bounded wait (which never
+/// helps), so only the pool's own threads can finish them: a hang fails the run.
+fn run_chain_bounded(spec: ChainSpec) -> Result<(), TestCaseError> {
+    let pool = ThreadPool::new(spec.workers);
+    let steps = Arc::new(spec.steps.clone());
+    let runs: Vec<Lazy<(u64, u64)>> = (0..spec.readers)
+        .map(|_| {
+            let (p, steps) = (pool.clone(), Arc::clone(&steps));
+            pool.spawn_lazy(move || run_chain(&p, &steps))
+        })
+        .collect();
+    for run in &runs {
+        match Lazy::wait_timeout(run, Duration::from_secs(20)) {
+            Ok((got, want)) => prop_assert_eq!(got, want, "{:#?}", spec),
+            Err(WaitError::Timeout) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "HANG: a pool chain did not finish within 20 s.\nwaits:\n{}\nchain:\n{spec:#?}",
+                    transparent_future::debug::waits()
+                );
+                std::process::exit(101);
+            }
+            Err(e) => return Err(TestCaseError::fail(format!("{e}: {spec:#?}"))),
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config())]
 
+    /// One test (the thread count is per process): each case is a random DAG, then a
+    /// random chain read inside pool tasks.
     #[test]
-    fn random_dags_of_futures_follow_the_rules(spec in case_spec()) {
+    fn random_dags_of_futures_follow_the_rules(spec in case_spec(), chain in chain_spec()) {
         run_bounded(spec)?;
+        run_chain_bounded(chain)?;
     }
 }

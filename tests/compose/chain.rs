@@ -65,11 +65,13 @@ fn map_on_a_one_worker_pool_runs_on_the_worker_and_adds_no_job_while_pending() {
         assert!(second.starts_with("transparent-future-worker-"), "{second}");
         Lazy::into_inner(blocker);
 
-        // An input that is already there: `f` goes to the same pool.
+        // An input that is already there: `f` goes to the same pool (read with a
+        // bounded wait: an unbounded one would run the queued continuation here).
         let ready = pool.spawn_lazy(|| 1);
         assert_eq!(*ready, 1);
         let on = Lazy::map(ready, |_| worker_name());
-        assert!(on.starts_with("transparent-future-worker-"), "{}", *on);
+        let on = Lazy::wait_timeout(&on, LIMIT).expect("the continuation ran");
+        assert!(on.starts_with("transparent-future-worker-"), "{on}");
 
         // A long chain on the single worker: no worker is ever blocked by a link.
         let mut chain = pool.spawn_lazy(|| 0_u32);
@@ -757,10 +759,12 @@ fn map_of_a_resolved_future_spawned_on_a_pool_runs_on_the_pool() {
         let up = Builder::new().on(&pool).spawn(|| 1).unwrap();
         assert_eq!(*up, 1);
         let on = Lazy::map(up, |_| worker_name());
+        // A bounded wait never helps: an unbounded one would run the queued
+        // continuation on this thread.
+        let on = Lazy::wait_timeout(&on, LIMIT).expect("the continuation ran");
         assert!(
             on.starts_with("transparent-future-worker-"),
-            "map ran on {:?}, not on the pool",
-            *on
+            "map ran on {on:?}, not on the pool"
         );
     });
 }

@@ -222,3 +222,141 @@ fn a_map_after_all_of_a_timed_out_input_does_not_run_on_the_timer() {
     });
     assert_ne!(name.as_deref(), Some("transparent-future-timer"));
 }
+
+/// Runs `f` as a task on a fresh pool of `workers` and reads it with a bounded wait
+/// (which never helps, so the pool's own workers must finish it); `None` if it did not
+/// finish within 5 s. The pool is then leaked rather than dropped: dropping it would
+/// join a worker that may be blocked for good.
+fn in_pool_task<T: Send + 'static>(
+    workers: usize,
+    f: impl FnOnce(ThreadPool) -> T + Send + 'static,
+) -> Option<T> {
+    let pool = ThreadPool::new(workers);
+    let p = pool.clone();
+    let task = pool.spawn_lazy(move || f(p));
+    let answer = Lazy::wait_timeout(&task, Duration::from_secs(5)).is_ok();
+    if !answer {
+        std::mem::forget(pool);
+        std::mem::forget(task);
+        return None;
+    }
+    Some(Lazy::into_inner(task))
+}
+
+/// Fixed bug: on a one-worker pool, a task that maps a future already decided and
+/// reads the map never finishes. The continuation goes to the pool as a job that was in
+/// no future's dependency graph, queued behind the only worker, which is the reader:
+/// helping through the map reached only the decided input. Now the map records its
+/// queued job, and its reader runs it.
+#[test]
+fn a_pool_task_reading_a_map_of_a_decided_input_finishes() {
+    let got = within(secs(20), || {
+        in_pool_task(1, |p| {
+            let a = p.spawn_lazy(|| 1);
+            let _ = *a;
+            *Lazy::map(a, |v| v + 1)
+        })
+    });
+    assert_eq!(got, Some(2), "the map's queued continuation never ran");
+}
+
+/// Fixed bug: the same, with an input whose deadline has passed when `map` is called:
+/// registering the continuation decides the timeout and queues the continuation behind
+/// the reader. Now the map records the job, and its reader runs it.
+#[test]
+fn a_pool_task_reading_a_map_of_an_input_past_its_deadline_finishes() {
+    let got = within(secs(20), || {
+        in_pool_task(1, |p| {
+            let a = p.spawn_lazy_with(Deadline::after(ms(1)), || 1);
+            thread::sleep(ms(30)); // the deadline passes while `a` is queued behind us
+            *Lazy::map(a, |o| o.is_timeout())
+        })
+    });
+    assert_eq!(got, Some(true), "the map's queued continuation never ran");
+}
+
+/// Fixed bug: a pool task reading `then(up, |v| pool.spawn_lazy(..))`, with `up` on
+/// thread-per-task finishing after the reader went to sleep, never finishes on a
+/// one-worker pool: the inner future is queued behind the reader, which helped only
+/// before it slept. Now linking the inner future wakes the reader, which helps again.
+#[test]
+fn a_pool_task_reading_a_then_whose_inner_future_is_queued_after_it_slept_finishes() {
+    let got = within(secs(20), || {
+        in_pool_task(1, |p| {
+            let up = spawn_lazy(|| {
+                thread::sleep(ms(100)); // the reader is asleep by then
+                1
+            });
+            let q = p.clone();
+            *Lazy::then(up, move |v| q.spawn_lazy(move || v + 1))
+        })
+    });
+    assert_eq!(got, Some(2), "the then's inner future never ran");
+}
+
+/// Fixed bug: a pool task reading `all([running elsewhere, queued on this pool])` never
+/// finishes on a one-worker pool: helping stopped as soon as one input was running,
+/// and the queued input waited behind the reader. Now every input that is not running
+/// is helped, whatever the others do.
+#[test]
+fn a_pool_task_reading_all_of_a_running_and_a_queued_input_finishes() {
+    let got = within(secs(20), || {
+        in_pool_task(1, |p| {
+            let (started, has_started) = mpsc::channel();
+            let running = spawn_lazy(move || {
+                started.send(()).expect("the test waits");
+                thread::sleep(ms(200));
+                1
+            });
+            has_started.recv().expect("the input started");
+            let queued = p.spawn_lazy(|| 2);
+            Lazy::into_inner(Lazy::all([running, queued]))
+        })
+    });
+    assert_eq!(got, Some(vec![1, 2]), "the queued input of all never ran");
+}
+
+/// Fixed bug: `first_done(&[map of a decided future, helpable task])` inside a task of
+/// a one-worker pool never returns: only the first unstarted input was ever tried, and
+/// the map's queued continuation was not reachable from it. Now the map's job is
+/// reachable and every pending input is tried in turn.
+#[test]
+fn first_done_over_a_map_of_a_decided_future_in_a_pool_task_finishes() {
+    let got = within(secs(20), || {
+        in_pool_task(1, |p| {
+            let a = p.spawn_lazy(|| 1);
+            let _ = *a;
+            let futures = [Lazy::map(a, |v| v + 10), p.spawn_lazy(|| 20)];
+            let (_, first) = first_done(&futures);
+            *first
+        })
+    });
+    let first = got.expect("first_done never returned");
+    assert!(first == 11 || first == 20, "{first}");
+}
+
+/// Fixed bug: under load, 32 tasks of the shape "spawn, read, map, read" on a
+/// two-worker pool hung in every round: each worker read a map whose continuation was
+/// queued behind the other worker's task. Twenty rounds, each under its own limit.
+#[test]
+fn tasks_that_spawn_read_map_and_read_on_a_two_worker_pool_finish_under_load() {
+    for round in 0..20 {
+        let got = within(secs(20), move || {
+            in_pool_task(2, |p| {
+                let tasks: Vec<Lazy<u64>> = (0..32u64)
+                    .map(|i| {
+                        let q = p.clone();
+                        p.spawn_lazy(move || {
+                            let a = q.spawn_lazy(move || i);
+                            let read = *a;
+                            let mapped = Lazy::map(a, |v| v * 2);
+                            read + *mapped
+                        })
+                    })
+                    .collect();
+                tasks.iter().map(|t| **t).sum::<u64>()
+            })
+        });
+        assert_eq!(got, Some(3 * (0..32).sum::<u64>()), "round {round} hung");
+    }
+}

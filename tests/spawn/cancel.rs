@@ -483,3 +483,183 @@ fn a_reader_helping_a_cancellable_task_can_be_unblocked_by_another_thread() {
     go_tx.send(()).unwrap();
     Lazy::wait_timeout(&blocker, Duration::from_secs(10)).unwrap();
 }
+
+// ---------------------------------------------------------------- through combinators
+
+/// How a test gives up a derived future: drop it unread, or `Lazy::cancel` it.
+#[derive(Clone, Copy, Debug)]
+enum GiveUp {
+    Drop,
+    Cancel,
+}
+
+/// Gives up `derived` as `how` says and checks that the looping task behind it stopped
+/// promptly (long before its own 10 s limit).
+#[track_caller]
+fn gives_up_and_stops<U>(
+    how: GiveUp,
+    derived: Lazy<U>,
+    probe: &Probe,
+    what: &str,
+) -> Option<Lazy<U>> {
+    probe.started();
+    thread::sleep(ms(20));
+    let t0 = Instant::now();
+    let kept = match how {
+        GiveUp::Drop => {
+            drop(derived);
+            None
+        }
+        GiveUp::Cancel => {
+            Lazy::cancel(&derived);
+            Some(derived)
+        }
+    };
+    let stopped = probe.stopped();
+    assert!(
+        stopped.duration_since(t0) < PROMPT,
+        "{what} ({how:?}): the consumed task stopped only after {:?}",
+        stopped - t0
+    );
+    kept
+}
+
+#[test]
+fn cancelling_or_dropping_a_map_cancels_the_task_it_consumed() {
+    let pool = ThreadPool::new(2);
+    for via in ALL {
+        for how in [GiveUp::Drop, GiveUp::Cancel] {
+            let (task, probe) = looping();
+            let mapped = Lazy::map(spawn(via, &pool, task), |s| s.cancelled);
+            if let Some(mapped) = gives_up_and_stops(how, mapped, &probe, "map") {
+                assert!(*mapped, "{via:?}: the map sees the task's own value");
+            }
+            probe.expect_drops(1);
+        }
+    }
+}
+
+#[test]
+fn cancelling_or_dropping_a_chain_of_maps_reaches_the_first_task() {
+    let pool = ThreadPool::new(2);
+    for how in [GiveUp::Drop, GiveUp::Cancel] {
+        let (task, probe) = looping();
+        let chain = Lazy::map(
+            Lazy::map(spawn(Via::Pool, &pool, task), |s| s.rounds),
+            |r| r > 0,
+        );
+        if let Some(chain) = gives_up_and_stops(how, chain, &probe, "map of map") {
+            assert!(*chain);
+        }
+        probe.expect_drops(1);
+    }
+}
+
+#[test]
+fn cancelling_or_dropping_a_then_cancels_its_input_and_its_inner_future() {
+    let pool = ThreadPool::new(2);
+    for how in [GiveUp::Drop, GiveUp::Cancel] {
+        // The input, still running.
+        let (task, probe) = looping();
+        let chained = Lazy::then(spawn(Via::ThreadPerTask, &pool, task), |s| {
+            Lazy::with_value(s.cancelled)
+        });
+        if let Some(chained) = gives_up_and_stops(how, chained, &probe, "then's input") {
+            assert!(*chained);
+        }
+        probe.expect_drops(1);
+
+        // The inner future, running once the closure has returned it.
+        let (task, probe) = looping();
+        let (tx, rx) = mpsc::channel::<Task>();
+        tx.send(task).unwrap();
+        let p = pool.clone();
+        let chained = Lazy::then(spawn_lazy(|| 1), move |_| {
+            spawn(Via::Pool, &p, rx.recv().unwrap())
+        });
+        if let Some(chained) = gives_up_and_stops(how, chained, &probe, "then's inner future") {
+            assert!(chained.cancelled);
+        }
+        probe.expect_drops(1);
+    }
+}
+
+#[test]
+fn a_then_cancelled_while_its_closure_runs_cancels_the_inner_future_it_returns() {
+    let pool = ThreadPool::new(2);
+    let (task, probe) = looping();
+    let (entered_tx, entered) = mpsc::channel();
+    let (go_tx, go) = mpsc::channel::<()>();
+    let p = pool.clone();
+    let chained = Lazy::then(spawn_lazy(|| 1), move |_| {
+        entered_tx.send(()).unwrap();
+        go.recv_timeout(Duration::from_secs(10)).unwrap();
+        spawn(Via::Pool, &p, task)
+    });
+    entered.recv_timeout(Duration::from_secs(10)).unwrap();
+    Lazy::cancel(&chained); // nothing to cancel yet: remembered
+    go_tx.send(()).unwrap();
+    probe.started();
+    let stopped = probe.stopped();
+    assert!(chained.cancelled);
+    assert!(stopped.elapsed() < Duration::from_secs(5));
+    drop(chained);
+    probe.expect_drops(1);
+}
+
+#[test]
+fn cancelling_or_dropping_all_cancels_every_input() {
+    let pool = ThreadPool::new(2);
+    for how in [GiveUp::Drop, GiveUp::Cancel] {
+        let (task_a, probe_a) = looping();
+        let (task_b, probe_b) = looping();
+        let all = Lazy::all([
+            spawn(Via::ThreadPerTask, &pool, task_a),
+            spawn(Via::Pool, &pool, task_b),
+        ]);
+        probe_b.started();
+        if let Some(all) = gives_up_and_stops(how, all, &probe_a, "all") {
+            assert!(all.iter().all(|s| s.cancelled));
+        }
+        let stopped = probe_b.stopped();
+        assert!(
+            stopped.elapsed() < Duration::from_secs(5),
+            "all's second input"
+        );
+        probe_a.expect_drops(1);
+        probe_b.expect_drops(1);
+    }
+}
+
+#[test]
+fn a_shared_future_is_cancelled_once_every_clone_and_derived_handle_is_gone() {
+    let pool = ThreadPool::new(2);
+    let (task, probe) = looping();
+    let shared = Lazy::share(spawn(Via::Pool, &pool, task));
+    probe.started();
+    // A derived handle cancelled, then dropped, while a clone remains: no cancellation.
+    let mapped = transparent_future::SharedLazy::map(&shared, |s| s.rounds);
+    Lazy::cancel(&mapped);
+    drop(mapped);
+    // Every clone gone, but a derived handle (and one consumed by a map) remains.
+    let kept = Lazy::map(
+        transparent_future::SharedLazy::map(&shared, |s| s.cancelled),
+        |c| c,
+    );
+    drop(shared);
+    thread::sleep(ms(100));
+    assert!(
+        probe.stopped.try_recv().is_err(),
+        "a derived handle can still read the shared future: it must not be cancelled"
+    );
+    // The last derived handle goes: now nobody can read it.
+    let t0 = Instant::now();
+    drop(kept);
+    let stopped = probe.stopped();
+    assert!(
+        stopped.duration_since(t0) < PROMPT,
+        "the shared task stopped only after {:?}",
+        stopped - t0
+    );
+    probe.expect_drops(1);
+}

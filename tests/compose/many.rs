@@ -548,7 +548,13 @@ fn values_passing_through_all_and_as_completed_are_dropped_exactly_once() {
             let gate = Gate::new();
             let _open = gate.guard();
             let drops = Drops::new();
-            let (d1, d2, g) = (drops.clone(), drops.clone(), gate.clone());
+            let starts = Starts::new();
+            let (d1, d2, g, s) = (
+                drops.clone(),
+                drops.clone(),
+                gate.clone(),
+                starts.reporter(),
+            );
             let inputs = vec![
                 e.spawn(move || d1.track(1)),
                 e.spawn(|| -> Tracked {
@@ -556,10 +562,14 @@ fn values_passing_through_all_and_as_completed_are_dropped_exactly_once() {
                     panic!("one input failed")
                 }),
                 e.spawn(move || {
+                    s.send(()).unwrap();
                     g.wait();
                     d2.track(2)
                 }),
             ];
+            // The gated input is running before the read: a reader that helped it (it
+            // helps queued inputs) would wait on a gate only it opens later.
+            starts.wait_for(1);
             let all = Lazy::all(inputs);
             assert!(Lazy::join(all).is_err(), "{name}");
             gate.open();

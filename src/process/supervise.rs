@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
-use rustix::net::SendFlags;
 use rustix::process::{Pid, Signal};
 
 use crate::core::died::ProcessDied;
@@ -221,8 +220,12 @@ impl ChildProc {
     pub(crate) fn retire(mut self) {
         let _ = self.socket.shutdown(std::net::Shutdown::Both);
         let until = Instant::now() + EXIT_GRACE;
-        while !self.exited() && Instant::now() < until {
-            self.wait_events(Some(until), false);
+        // The pidfd and the output pipes only: the shut-down socket would wake every
+        // poll at once, a busy loop for as long as the child takes to exit.
+        while Instant::now() < until {
+            if self.wait_events(Some(until), None).2 {
+                break;
+            }
         }
         self.stdout.pump();
         self.stderr.pump();
@@ -230,8 +233,14 @@ impl ChildProc {
     }
 
     /// Polls the child's descriptors until something happens or `until` passes;
-    /// forwards output. Returns (socket readable, socket writable, child exited).
-    fn wait_events(&mut self, until: Option<Instant>, want_write: bool) -> (bool, bool, bool) {
+    /// forwards output. The socket is watched as `socket` says (not at all with `None`:
+    /// once shut down it would report a hang-up at every call). Returns (socket
+    /// readable, socket writable, child exited).
+    fn wait_events(
+        &mut self,
+        until: Option<Instant>,
+        socket: Option<PollFlags>,
+    ) -> (bool, bool, bool) {
         let timeout = until.map(|u| {
             let left = u.saturating_duration_since(Instant::now());
             Timespec {
@@ -239,38 +248,39 @@ impl ChildProc {
                 tv_nsec: left.subsec_nanos() as _,
             }
         });
-        let mut sock_flags = PollFlags::IN;
-        if want_write {
-            sock_flags |= PollFlags::OUT;
-        }
         let never = Arc::clone(&self.waker);
         let out_fd = self.stdout.pipe.as_ref().map(|f| f.as_fd());
         let err_fd = self.stderr.pipe.as_ref().map(|f| f.as_fd());
-        let mut fds = vec![
-            PollFd::new(&self.socket, sock_flags),
-            PollFd::new(&self.pidfd, PollFlags::IN),
-            PollFd::new(&*never, PollFlags::IN),
-        ];
-        if let Some(fd) = &out_fd {
-            fds.push(PollFd::from_borrowed_fd(*fd, PollFlags::IN));
+        let mut fds = Vec::with_capacity(5);
+        fds.push(PollFd::new(&self.pidfd, PollFlags::IN));
+        fds.push(PollFd::new(&*never, PollFlags::IN));
+        for fd in [out_fd, err_fd].into_iter().flatten() {
+            fds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
         }
-        if let Some(fd) = &err_fd {
-            fds.push(PollFd::from_borrowed_fd(*fd, PollFlags::IN));
+        if let Some(flags) = socket {
+            fds.push(PollFd::new(&self.socket, flags));
         }
         let _ = poll(&mut fds, timeout.as_ref());
         let any = PollFlags::IN | PollFlags::HUP | PollFlags::ERR;
-        let readable = fds[0].revents().intersects(any);
-        let writable = fds[0]
-            .revents()
-            .intersects(PollFlags::OUT | PollFlags::ERR | PollFlags::HUP);
-        let exited = fds[1].revents().intersects(any);
-        let woken = fds[2].revents().contains(PollFlags::IN);
-        let mut outputs = fds[3..].iter().map(|fd| fd.revents().intersects(any));
-        let (out_ready, err_ready) = match (out_fd.is_some(), err_fd.is_some()) {
-            (true, true) => (outputs.next() == Some(true), outputs.next() == Some(true)),
-            (true, false) => (outputs.next() == Some(true), false),
-            (false, true) => (false, outputs.next() == Some(true)),
-            (false, false) => (false, false),
+        let exited = fds[0].revents().intersects(any);
+        let woken = fds[1].revents().contains(PollFlags::IN);
+        let mut next = 2;
+        let mut ready = |present: bool| {
+            let r = present && fds[next].revents().intersects(any);
+            next += usize::from(present);
+            r
+        };
+        let out_ready = ready(out_fd.is_some());
+        let err_ready = ready(err_fd.is_some());
+        let (readable, writable) = match socket {
+            Some(_) => {
+                let revents = fds[next].revents();
+                (
+                    revents.intersects(any),
+                    revents.intersects(PollFlags::OUT | PollFlags::ERR | PollFlags::HUP),
+                )
+            }
+            None => (false, false),
         };
         drop(fds);
         if woken {
@@ -296,6 +306,8 @@ impl ChildProc {
                     eof = true;
                     break;
                 }
+                // An answer is complete: no need for another read that would block.
+                Ok(_) if self.reader.has_frame() => break,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -330,7 +342,8 @@ impl ChildProc {
             wire::head(Kind::Arg, arg.len()),
         ];
         let parts: [&[u8]; 4] = [&heads[0], header, &heads[1], arg];
-        let (mut part, mut offset) = (0, 0);
+        let mut at = (0, 0);
+        let mut sending = true;
         control.attach(Some(self.waker.clone()));
         let mut stop: Option<Stop> = None;
         let mut kill_at: Option<Instant> = None;
@@ -360,25 +373,26 @@ impl ChildProc {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            let (readable, writable, exited) = self.wait_events(wake, part < parts.len());
-            if writable && part < parts.len() {
+            let mut flags = PollFlags::IN;
+            if sending {
+                flags |= PollFlags::OUT;
+            }
+            let (readable, writable, exited) = self.wait_events(wake, Some(flags));
+            if writable && sending {
+                // Header and argument frames leave together, in as few `sendmsg` as the
+                // socket's buffer allows.
                 loop {
-                    if part == parts.len() {
-                        break;
-                    }
-                    let rest = &parts[part][offset..];
-                    if rest.is_empty() {
-                        part += 1;
-                        offset = 0;
-                        continue;
-                    }
-                    match rustix::net::send(&self.socket, rest, SendFlags::NOSIGNAL) {
-                        Ok(n) => offset += n,
-                        Err(rustix::io::Errno::INTR) => {}
-                        Err(rustix::io::Errno::AGAIN) => break,
+                    match wire::sendmsg_parts(&self.socket, &parts, &mut at) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            sending = false;
+                            break;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         // The child is gone or closed its end: its exit tells why.
                         Err(_) => {
-                            part = parts.len();
+                            sending = false;
                             break;
                         }
                     }

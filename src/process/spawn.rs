@@ -81,8 +81,10 @@ where
             Ok(lazy)
         }
         Target::Fresh => {
-            let (lazy, job) = new_job(header, arg, timeout, parts.kill_grace, wrap);
+            let (lazy, mut job) = new_job(header, arg, timeout, parts.kill_grace, wrap);
             let proc = ChildProc::new(launch(Mode::Once)?)?;
+            // From this thread, now: the child need not wait for its supervisor.
+            job.send_now(&proc);
             let mut supervisor = thread::Builder::new().stack_size(256 * 1024);
             supervisor = supervisor.name(match &parts.name {
                 Some(name) => format!("{name} (process)"),
@@ -92,7 +94,7 @@ where
             threads::start(supervisor, move || {
                 let mut proc = proc;
                 if job.run_on(&mut proc) {
-                    proc.retire();
+                    proc.retire(Mode::Once);
                 }
             })?;
             Ok(lazy)

@@ -21,6 +21,7 @@ use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::process::{Pid, Signal};
 
 use crate::core::died::ProcessDied;
+use crate::process::child::Mode;
 use crate::process::control::{Control, Stop, new_waker};
 use crate::process::launch::Launched;
 use crate::process::wire::{self, FrameReader, Kind, Reply};
@@ -110,6 +111,14 @@ impl Output {
             }
         }
     }
+}
+
+/// The heads of a task's two frames.
+fn task_heads(header: &[u8], arg: &[u8]) -> [[u8; wire::HEAD]; 2] {
+    [
+        wire::head(Kind::Header, header.len()),
+        wire::head(Kind::Arg, arg.len()),
+    ]
 }
 
 /// A live child and the parent's ends of its connections.
@@ -214,11 +223,14 @@ impl ChildProc {
         self.reap();
     }
 
-    /// Ends a child that has answered its last task: closes the socket (a pool worker
-    /// then exits), waits a little for it to exit while forwarding its output, then
-    /// kills what is left and reaps it.
-    pub(crate) fn retire(mut self) {
-        let _ = self.socket.shutdown(std::net::Shutdown::Both);
+    /// Ends a child that has answered its last task: a pool worker is told by the
+    /// socket's shutdown (a one-task child exits by itself after its answer, and its
+    /// parent-watch thread need not wake for the hang-up); waits a little for it to
+    /// exit while forwarding its output, then kills what is left and reaps it.
+    pub(crate) fn retire(mut self, mode: Mode) {
+        if mode == Mode::Pool {
+            let _ = self.socket.shutdown(std::net::Shutdown::Both);
+        }
         let until = Instant::now() + EXIT_GRACE;
         // The pidfd and the output pipes only: the shut-down socket would wake every
         // poll at once, a busy loop for as long as the child takes to exit.
@@ -324,26 +336,46 @@ impl ChildProc {
         }
     }
 
-    /// Sends one task (`header` and `arg`, already encoded) and supervises the child
-    /// until it answers, dies, or is stopped as `control` asks. At `deadline`, calls
-    /// `settle` (which decides the future's timeout, and so asks for the stop). A stop
-    /// sends SIGTERM to the group and SIGKILL after `grace`, or SIGKILL at once.
+    /// Sends what the socket takes right now of a task's frames (`header` and `arg`,
+    /// already encoded), without waiting, and returns how far it got, for
+    /// [`exchange`](Self::exchange) to go on from. A fresh child's spawn calls it on the
+    /// caller's thread, so that the child finds its task as soon as it is ready instead
+    /// of waiting for its supervising thread to be scheduled (on a loaded machine, often
+    /// longer than the child takes to start). A failure is left to `exchange`, which
+    /// meets it again and sees the child's end.
+    pub(crate) fn send_now(&self, header: &[u8], arg: &[u8]) -> (usize, usize) {
+        let heads = task_heads(header, arg);
+        let parts: [&[u8]; 4] = [&heads[0], header, &heads[1], arg];
+        let mut at = (0, 0);
+        loop {
+            match wire::sendmsg_parts(&self.socket, &parts, &mut at) {
+                Ok(true) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(false) | Err(_) => return at,
+            }
+        }
+    }
+
+    /// Sends one task (`header` and `arg`, already encoded; from position `sent`, what
+    /// [`send_now`](Self::send_now) sent, or `(0, 0)`) and supervises the child until it
+    /// answers, dies, or is stopped as `control` asks. At `deadline`, calls `settle`
+    /// (which decides the future's timeout, and so asks for the stop). A stop sends
+    /// SIGTERM to the group and SIGKILL after `grace`, or SIGKILL at once.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn exchange(
         &mut self,
         header: &[u8],
         arg: &[u8],
+        sent: (usize, usize),
         control: &Control,
         mut deadline: Option<Instant>,
         settle: &dyn Fn(),
         grace: Option<Duration>,
     ) -> Ended {
-        let heads = [
-            wire::head(Kind::Header, header.len()),
-            wire::head(Kind::Arg, arg.len()),
-        ];
+        let heads = task_heads(header, arg);
         let parts: [&[u8]; 4] = [&heads[0], header, &heads[1], arg];
-        let mut at = (0, 0);
-        let mut sending = true;
+        let mut at = sent;
+        let mut sending = at.0 < parts.len();
         control.attach(Some(self.waker.clone()));
         let mut stop: Option<Stop> = None;
         let mut kill_at: Option<Instant> = None;

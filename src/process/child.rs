@@ -3,7 +3,7 @@
 //! guard that keeps a child that skipped `init` from spawning children of its own.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::OnceLock;
 use std::thread;
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::fs::FileType;
-use rustix::process::{Pid, Signal};
+use rustix::process::{Pid, Resource, Signal};
 
 use crate::process::ident::{self, ImageId};
 use crate::process::wire::{self, Header, Kind};
@@ -29,6 +29,9 @@ const MAX_DEPTH: u32 = 8;
 /// How often a child checks that its parent is still alive, beside the socket's
 /// hang-up, which wakes it at once.
 const PARENT_CHECK: Duration = Duration::from_millis(250);
+
+/// The stack of a task that asks for none: a main thread's usual 8 MiB.
+const DEFAULT_STACK: u64 = 8 << 20;
 
 /// How a child serves: one task then exit, or tasks until the parent hangs up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,26 +193,41 @@ fn serve(marker: &Marker) -> io::Result<()> {
     }
     let _ = SERVING.set(marker.depth);
     watch_parent(&socket, marker.parent)?;
-    let mut next = read_task(&mut &socket)?;
-    // Each task runs on a thread with the stack and name it asked for; that thread
-    // also reads the next task and runs it too if it asks for the same, so a pool
-    // worker starts no thread per task.
+    // Buffered: a task's header and argument frames arrive in one read.
+    let mut input = BufReader::with_capacity(1 << 16, &socket);
+    let mut next = read_task(&mut input)?;
+    let on_main = main_thread_fits();
     while let Some(task) = next {
-        let config = (task.0.stack_size, task.0.name.clone());
-        let socket = &socket;
         let image = &marker.image;
         let mode = marker.mode;
+        if on_main && task.0.stack_size == 0 && task.0.name.is_empty() {
+            // No stack or name asked for, and this is a program's main thread with a
+            // main thread's stack: the task runs right here, no thread to start.
+            let reply = ident::call(image, &task.0, &task.1);
+            wire::write_frame(&socket, reply.kind(), reply.payload())?;
+            next = match mode {
+                Mode::Once => None,
+                Mode::Pool => read_task(&mut input)?,
+            };
+            continue;
+        }
+        // Otherwise the task runs on a thread with the stack and name it asked for; that
+        // thread also reads the next task and runs it too if it asks for the same, so a
+        // pool worker starts no thread per task.
+        let config = (task.0.stack_size, task.0.name.clone());
+        let socket = &socket;
+        let input = &mut input;
         next = thread::scope(|scope| {
             runner(&config)
                 .spawn_scoped(scope, move || -> io::Result<_> {
                     let mut task = task;
                     loop {
                         let reply = ident::call(image, &task.0, &task.1);
-                        wire::write_frame(&mut &*socket, reply.kind(), reply.payload())?;
+                        wire::write_frame(socket, reply.kind(), reply.payload())?;
                         if mode == Mode::Once {
                             return Ok(None);
                         }
-                        match read_task(&mut &*socket)? {
+                        match read_task(input)? {
                             Some(t) if (t.0.stack_size, &t.0.name) == (config.0, &config.1) => {
                                 task = t;
                             }
@@ -224,8 +242,18 @@ fn serve(marker: &Marker) -> io::Result<()> {
     Ok(())
 }
 
+/// Whether a task with the default stack (a main thread's 8 MiB) can run on the calling
+/// thread: it is the process's main thread (a binary's `main`, or a doctest's; in a test
+/// binary `init` runs on a test thread with a small stack), and the stack limit lets it
+/// grow to at least 8 MiB.
+fn main_thread_fits() -> bool {
+    let main = rustix::thread::gettid() == rustix::process::getpid();
+    let limit = rustix::process::getrlimit(Resource::Stack).current;
+    main && limit.is_none_or(|bytes| bytes >= DEFAULT_STACK)
+}
+
 /// Reads the next task; `None` when the parent hung up between tasks.
-fn read_task(socket: &mut &UnixStream) -> io::Result<Option<(Header, Vec<u8>)>> {
+fn read_task(socket: &mut impl Read) -> io::Result<Option<(Header, Vec<u8>)>> {
     let Some((Kind::Header, header)) = wire::read_frame(socket)? else {
         return Ok(None);
     };
@@ -242,7 +270,7 @@ fn read_task(socket: &mut &UnixStream) -> io::Result<Option<(Header, Vec<u8>)>> 
 /// A thread for tasks of this stack size and name.
 fn runner((stack_size, name): &(u64, String)) -> thread::Builder {
     let stack = match usize::try_from(*stack_size) {
-        Ok(0) => 8 << 20, // a main thread's usual stack: a process task is a program
+        Ok(0) => DEFAULT_STACK as usize, // a main thread's usual stack: a task is a program
         Ok(bytes) => bytes,
         Err(_) => usize::MAX,
     };

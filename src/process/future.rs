@@ -84,6 +84,8 @@ pub(crate) struct Job {
     pub(crate) control: Arc<Control>,
     pub(crate) deadline: Option<Instant>,
     pub(crate) grace: Option<Duration>,
+    /// How much of the task's frames was sent before its supervisor took over.
+    sent: (usize, usize),
     settle: Arc<dyn Settle>,
     deliver: Box<dyn FnOnce(Finished) + Send>,
 }
@@ -95,6 +97,12 @@ impl Job {
         self.control.stopped().is_some()
     }
 
+    /// Sends what the socket of `proc` takes now of the task, on this thread (see
+    /// [`ChildProc::send_now`]).
+    pub(crate) fn send_now(&mut self, proc: &ChildProc) {
+        self.sent = proc.send_now(&self.header, &self.arg);
+    }
+
     /// Runs the task on `proc` and delivers how it ended. Returns whether the child is
     /// still alive and usable.
     pub(crate) fn run_on(self, proc: &mut ChildProc) -> bool {
@@ -102,6 +110,7 @@ impl Job {
         let ended = proc.exchange(
             &self.header,
             &self.arg,
+            self.sent,
             &self.control,
             self.deadline,
             &move || {
@@ -162,6 +171,7 @@ where
         control,
         deadline,
         grace,
+        sent: (0, 0),
         settle,
         deliver: Box::new(deliver),
     };

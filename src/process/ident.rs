@@ -31,8 +31,8 @@
 #![allow(unsafe_code)]
 
 use std::any::type_name;
-use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::io::{self, Read};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -93,7 +93,11 @@ impl Image {
 }
 
 fn read_image() -> io::Result<Image> {
-    let maps = std::fs::read_to_string("/proc/self/maps")?;
+    // One read into a buffer that fits a usual map (a file of size 0 would otherwise be
+    // read in growing steps from 32 bytes: a dozen system calls).
+    let mut bytes = Vec::with_capacity(64 << 10);
+    std::fs::File::open("/proc/self/maps")?.read_to_end(&mut bytes)?;
+    let maps = String::from_utf8_lossy(&bytes);
     let anchor = anchor_addr();
     let mut code = Vec::new();
     for line in maps.lines() {
@@ -157,8 +161,13 @@ fn image(refresh: bool) -> io::Result<Arc<Image>> {
         .ok_or_else(|| io::Error::other("transparent_future: no image"))
 }
 
-/// The identity of the image that holds the crate, for the child to compare.
+/// The identity of the image that holds the crate, for the child to compare. Checked
+/// once: the executable a process runs does not change.
 pub(crate) fn image_id() -> io::Result<ImageId> {
+    static CHECKED: OnceLock<ImageId> = OnceLock::new();
+    if let Some(id) = CHECKED.get() {
+        return Ok(id.clone());
+    }
     let image = image(false)?;
     let exe = std::fs::read_link("/proc/self/exe")?;
     let path = image.path.trim_end_matches(" (deleted)");
@@ -171,11 +180,11 @@ pub(crate) fn image_id() -> io::Result<ImageId> {
             ),
         ));
     }
-    Ok(image.id.clone())
+    Ok(CHECKED.get_or_init(|| image.id.clone()).clone())
 }
 
 /// The distance of `addr` from the anchor, checked to lie in the image's code.
-fn distance(addr: usize, what: &str) -> io::Result<i64> {
+fn distance(addr: usize, what: impl FnOnce() -> String) -> io::Result<i64> {
     let mut image = image(false)?;
     if !image.contains(addr) {
         image = image_refreshed()?;
@@ -184,9 +193,10 @@ fn distance(addr: usize, what: &str) -> io::Result<i64> {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
             format!(
-                "transparent_future: {what} at {addr:#x} is not in the executable's code \
+                "transparent_future: {} at {addr:#x} is not in the executable's code \
                  (a function of a dynamic library?); a process task must be a fn of the \
-                 executable itself"
+                 executable itself",
+                what()
             ),
         ));
     }
@@ -203,11 +213,12 @@ where
     A: DeserializeOwned,
     T: Serialize,
 {
-    let entry = distance(entry::<A, T> as Entry as usize, "the typed entry point")?;
-    let func = distance(
-        f as usize,
-        &format!("the task fn({}) -> {}", type_name::<A>(), type_name::<T>()),
-    )?;
+    let entry = distance(entry::<A, T> as Entry as usize, || {
+        "the typed entry point".to_owned()
+    })?;
+    let func = distance(f as usize, || {
+        format!("the task fn({}) -> {}", type_name::<A>(), type_name::<T>())
+    })?;
     Ok((entry, func))
 }
 

@@ -40,7 +40,7 @@ struct Settings {
 ///   of tasks (leaky code, fragmented heaps).
 /// * Dropping the pool lets the workers finish the queued tasks, then ends them.
 ///
-/// A round trip costs tens of microseconds, against about a millisecond for a fresh
+/// A round trip costs tens of microseconds, against a millisecond or two for a fresh
 /// child ([`process::spawn_lazy`](crate::process::spawn_lazy)).
 ///
 /// ```
@@ -241,7 +241,7 @@ fn work(queue: &Receiver<Job>, settings: &Settings) {
             // ORDERING: Relaxed: a standalone setting.
             let limit = settings.recycle_after.load(Ordering::Relaxed);
             if limit != 0 && served >= limit {
-                proc.retire();
+                proc.retire(Mode::Pool);
                 served = 0;
             } else {
                 child = Some(proc);
@@ -251,7 +251,7 @@ fn work(queue: &Receiver<Job>, settings: &Settings) {
         }
     }
     if let Some(proc) = child {
-        proc.retire();
+        proc.retire(Mode::Pool);
     }
 }
 

@@ -3,7 +3,11 @@
 
 use std::any::type_name;
 use std::io;
-use std::time::Instant;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -81,22 +85,88 @@ where
             Ok(lazy)
         }
         Target::Fresh => {
-            let (lazy, job) = new_job(header, arg, timeout, parts.kill_grace, wrap);
+            let (lazy, mut job) = new_job(header, arg, timeout, parts.kill_grace, wrap);
             let proc = ChildProc::new(launch(Mode::Once)?)?;
-            let mut supervisor = thread::Builder::new().stack_size(256 * 1024);
-            supervisor = supervisor.name(match &parts.name {
-                Some(name) => format!("{name} (process)"),
-                None => "transparent-future-process".to_owned(),
-            });
+            // From this thread, now: the child need not wait for its supervisor.
+            job.send_now(&proc);
             // A refused thread drops the closure, hence the child: killed and reaped.
-            threads::start(supervisor, move || {
-                let mut proc = proc;
-                if job.run_on(&mut proc) {
-                    proc.retire();
-                }
-            })?;
+            supervise(
+                parts.name.as_deref(),
+                Box::new(move || {
+                    let mut proc = proc;
+                    if job.run_on(&mut proc) {
+                        proc.retire(Mode::Once);
+                    }
+                }),
+            )?;
             Ok(lazy)
         }
+    }
+}
+
+/// The supervision of one fresh child, run on a supervising thread.
+type Supervision = Box<dyn FnOnce() + Send>;
+
+/// How long a supervising thread whose child is gone waits for the next one.
+const KEEP_IDLE: Duration = Duration::from_secs(1);
+
+/// Supervising threads waiting for a child: a claim on one of them is a decrement.
+static IDLE: AtomicUsize = AtomicUsize::new(0);
+
+/// Where a spawn hands its child to an idle supervising thread.
+fn handoff() -> &'static (Sender<Supervision>, Receiver<Supervision>) {
+    static HANDOFF: OnceLock<(Sender<Supervision>, Receiver<Supervision>)> = OnceLock::new();
+    HANDOFF.get_or_init(crossbeam_channel::unbounded)
+}
+
+/// Takes one idle supervising thread, if there is one.
+fn claim_idle() -> bool {
+    // ORDERING: AcqRel: a claim and a retirement race for the same count; the work
+    // itself travels through the channel, which orders it.
+    IDLE.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+/// Runs `work` on a supervising thread. The thread of an unnamed task is kept for
+/// [`KEEP_IDLE`] after its child is gone and takes the next unnamed spawn's child, so
+/// that a program spawning task after task does not start (and end) a thread for each
+/// (a clone, a stack and a malloc arena to map and unmap, on the CPU the children
+/// need). A named task's supervisor bears its name, and ends with its child.
+fn supervise(name: Option<&str>, work: Supervision) -> io::Result<()> {
+    let builder = thread::Builder::new().stack_size(256 * 1024);
+    if let Some(name) = name {
+        return threads::start(builder.name(format!("{name} (process)")), work);
+    }
+    if claim_idle() {
+        // The receiver lives as long as the program: the send cannot fail.
+        let _ = handoff().0.send(work);
+        return Ok(());
+    }
+    threads::start(
+        builder.name("transparent-future-process".into()),
+        move || {
+            work();
+            serve_idle();
+        },
+    )
+}
+
+/// Waits for more children to supervise, and gives up after [`KEEP_IDLE`] without one.
+fn serve_idle() {
+    let queue = &handoff().1;
+    loop {
+        // ORDERING: Release, pairs with the claim's Acquire.
+        IDLE.fetch_add(1, Ordering::Release);
+        let work = loop {
+            match queue.recv_timeout(KEEP_IDLE) {
+                Ok(work) => break work,
+                // Retire unless every idle thread has been claimed: then a child is on
+                // its way to one of them, and this one waits for it too.
+                Err(_) if claim_idle() => return,
+                Err(_) => {}
+            }
+        };
+        work();
     }
 }
 

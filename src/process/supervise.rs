@@ -18,10 +18,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
-use rustix::net::SendFlags;
 use rustix::process::{Pid, Signal};
 
 use crate::core::died::ProcessDied;
+use crate::process::child::Mode;
 use crate::process::control::{Control, Stop, new_waker};
 use crate::process::launch::Launched;
 use crate::process::wire::{self, FrameReader, Kind, Reply};
@@ -111,6 +111,14 @@ impl Output {
             }
         }
     }
+}
+
+/// The heads of a task's two frames.
+fn task_heads(header: &[u8], arg: &[u8]) -> [[u8; wire::HEAD]; 2] {
+    [
+        wire::head(Kind::Header, header.len()),
+        wire::head(Kind::Arg, arg.len()),
+    ]
 }
 
 /// A live child and the parent's ends of its connections.
@@ -215,14 +223,21 @@ impl ChildProc {
         self.reap();
     }
 
-    /// Ends a child that has answered its last task: closes the socket (a pool worker
-    /// then exits), waits a little for it to exit while forwarding its output, then
-    /// kills what is left and reaps it.
-    pub(crate) fn retire(mut self) {
-        let _ = self.socket.shutdown(std::net::Shutdown::Both);
+    /// Ends a child that has answered its last task: a pool worker is told by the
+    /// socket's shutdown (a one-task child exits by itself after its answer, and its
+    /// parent-watch thread need not wake for the hang-up); waits a little for it to
+    /// exit while forwarding its output, then kills what is left and reaps it.
+    pub(crate) fn retire(mut self, mode: Mode) {
+        if mode == Mode::Pool {
+            let _ = self.socket.shutdown(std::net::Shutdown::Both);
+        }
         let until = Instant::now() + EXIT_GRACE;
-        while !self.exited() && Instant::now() < until {
-            self.wait_events(Some(until), false);
+        // The pidfd and the output pipes only: the shut-down socket would wake every
+        // poll at once, a busy loop for as long as the child takes to exit.
+        while Instant::now() < until {
+            if self.wait_events(Some(until), None).2 {
+                break;
+            }
         }
         self.stdout.pump();
         self.stderr.pump();
@@ -230,8 +245,14 @@ impl ChildProc {
     }
 
     /// Polls the child's descriptors until something happens or `until` passes;
-    /// forwards output. Returns (socket readable, socket writable, child exited).
-    fn wait_events(&mut self, until: Option<Instant>, want_write: bool) -> (bool, bool, bool) {
+    /// forwards output. The socket is watched as `socket` says (not at all with `None`:
+    /// once shut down it would report a hang-up at every call). Returns (socket
+    /// readable, socket writable, child exited).
+    fn wait_events(
+        &mut self,
+        until: Option<Instant>,
+        socket: Option<PollFlags>,
+    ) -> (bool, bool, bool) {
         let timeout = until.map(|u| {
             let left = u.saturating_duration_since(Instant::now());
             Timespec {
@@ -239,38 +260,39 @@ impl ChildProc {
                 tv_nsec: left.subsec_nanos() as _,
             }
         });
-        let mut sock_flags = PollFlags::IN;
-        if want_write {
-            sock_flags |= PollFlags::OUT;
-        }
         let never = Arc::clone(&self.waker);
         let out_fd = self.stdout.pipe.as_ref().map(|f| f.as_fd());
         let err_fd = self.stderr.pipe.as_ref().map(|f| f.as_fd());
-        let mut fds = vec![
-            PollFd::new(&self.socket, sock_flags),
-            PollFd::new(&self.pidfd, PollFlags::IN),
-            PollFd::new(&*never, PollFlags::IN),
-        ];
-        if let Some(fd) = &out_fd {
-            fds.push(PollFd::from_borrowed_fd(*fd, PollFlags::IN));
+        let mut fds = Vec::with_capacity(5);
+        fds.push(PollFd::new(&self.pidfd, PollFlags::IN));
+        fds.push(PollFd::new(&*never, PollFlags::IN));
+        for fd in [out_fd, err_fd].into_iter().flatten() {
+            fds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
         }
-        if let Some(fd) = &err_fd {
-            fds.push(PollFd::from_borrowed_fd(*fd, PollFlags::IN));
+        if let Some(flags) = socket {
+            fds.push(PollFd::new(&self.socket, flags));
         }
         let _ = poll(&mut fds, timeout.as_ref());
         let any = PollFlags::IN | PollFlags::HUP | PollFlags::ERR;
-        let readable = fds[0].revents().intersects(any);
-        let writable = fds[0]
-            .revents()
-            .intersects(PollFlags::OUT | PollFlags::ERR | PollFlags::HUP);
-        let exited = fds[1].revents().intersects(any);
-        let woken = fds[2].revents().contains(PollFlags::IN);
-        let mut outputs = fds[3..].iter().map(|fd| fd.revents().intersects(any));
-        let (out_ready, err_ready) = match (out_fd.is_some(), err_fd.is_some()) {
-            (true, true) => (outputs.next() == Some(true), outputs.next() == Some(true)),
-            (true, false) => (outputs.next() == Some(true), false),
-            (false, true) => (false, outputs.next() == Some(true)),
-            (false, false) => (false, false),
+        let exited = fds[0].revents().intersects(any);
+        let woken = fds[1].revents().contains(PollFlags::IN);
+        let mut next = 2;
+        let mut ready = |present: bool| {
+            let r = present && fds[next].revents().intersects(any);
+            next += usize::from(present);
+            r
+        };
+        let out_ready = ready(out_fd.is_some());
+        let err_ready = ready(err_fd.is_some());
+        let (readable, writable) = match socket {
+            Some(_) => {
+                let revents = fds[next].revents();
+                (
+                    revents.intersects(any),
+                    revents.intersects(PollFlags::OUT | PollFlags::ERR | PollFlags::HUP),
+                )
+            }
+            None => (false, false),
         };
         drop(fds);
         if woken {
@@ -296,6 +318,8 @@ impl ChildProc {
                     eof = true;
                     break;
                 }
+                // An answer is complete: no need for another read that would block.
+                Ok(_) if self.reader.has_frame() => break,
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -312,25 +336,46 @@ impl ChildProc {
         }
     }
 
-    /// Sends one task (`header` and `arg`, already encoded) and supervises the child
-    /// until it answers, dies, or is stopped as `control` asks. At `deadline`, calls
-    /// `settle` (which decides the future's timeout, and so asks for the stop). A stop
-    /// sends SIGTERM to the group and SIGKILL after `grace`, or SIGKILL at once.
+    /// Sends what the socket takes right now of a task's frames (`header` and `arg`,
+    /// already encoded), without waiting, and returns how far it got, for
+    /// [`exchange`](Self::exchange) to go on from. A fresh child's spawn calls it on the
+    /// caller's thread, so that the child finds its task as soon as it is ready instead
+    /// of waiting for its supervising thread to be scheduled (on a loaded machine, often
+    /// longer than the child takes to start). A failure is left to `exchange`, which
+    /// meets it again and sees the child's end.
+    pub(crate) fn send_now(&self, header: &[u8], arg: &[u8]) -> (usize, usize) {
+        let heads = task_heads(header, arg);
+        let parts: [&[u8]; 4] = [&heads[0], header, &heads[1], arg];
+        let mut at = (0, 0);
+        loop {
+            match wire::sendmsg_parts(&self.socket, &parts, &mut at) {
+                Ok(true) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(false) | Err(_) => return at,
+            }
+        }
+    }
+
+    /// Sends one task (`header` and `arg`, already encoded; from position `sent`, what
+    /// [`send_now`](Self::send_now) sent, or `(0, 0)`) and supervises the child until it
+    /// answers, dies, or is stopped as `control` asks. At `deadline`, calls `settle`
+    /// (which decides the future's timeout, and so asks for the stop). A stop sends
+    /// SIGTERM to the group and SIGKILL after `grace`, or SIGKILL at once.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn exchange(
         &mut self,
         header: &[u8],
         arg: &[u8],
+        sent: (usize, usize),
         control: &Control,
         mut deadline: Option<Instant>,
         settle: &dyn Fn(),
         grace: Option<Duration>,
     ) -> Ended {
-        let heads = [
-            wire::head(Kind::Header, header.len()),
-            wire::head(Kind::Arg, arg.len()),
-        ];
+        let heads = task_heads(header, arg);
         let parts: [&[u8]; 4] = [&heads[0], header, &heads[1], arg];
-        let (mut part, mut offset) = (0, 0);
+        let mut at = sent;
+        let mut sending = at.0 < parts.len();
         control.attach(Some(self.waker.clone()));
         let mut stop: Option<Stop> = None;
         let mut kill_at: Option<Instant> = None;
@@ -360,25 +405,26 @@ impl ChildProc {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            let (readable, writable, exited) = self.wait_events(wake, part < parts.len());
-            if writable && part < parts.len() {
+            let mut flags = PollFlags::IN;
+            if sending {
+                flags |= PollFlags::OUT;
+            }
+            let (readable, writable, exited) = self.wait_events(wake, Some(flags));
+            if writable && sending {
+                // Header and argument frames leave together, in as few `sendmsg` as the
+                // socket's buffer allows.
                 loop {
-                    if part == parts.len() {
-                        break;
-                    }
-                    let rest = &parts[part][offset..];
-                    if rest.is_empty() {
-                        part += 1;
-                        offset = 0;
-                        continue;
-                    }
-                    match rustix::net::send(&self.socket, rest, SendFlags::NOSIGNAL) {
-                        Ok(n) => offset += n,
-                        Err(rustix::io::Errno::INTR) => {}
-                        Err(rustix::io::Errno::AGAIN) => break,
+                    match wire::sendmsg_parts(&self.socket, &parts, &mut at) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            sending = false;
+                            break;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         // The child is gone or closed its end: its exit tells why.
                         Err(_) => {
-                            part = parts.len();
+                            sending = false;
                             break;
                         }
                     }

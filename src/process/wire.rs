@@ -9,7 +9,10 @@
 //! separate frames, written as they are, so a 64 MiB value is never copied into a
 //! bigger buffer.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read};
+use std::os::fd::AsFd;
+
+use rustix::net::{SendAncillaryBuffer, SendFlags};
 
 /// The version of this protocol; a child of another version refuses the task.
 pub(crate) const VERSION: u32 = 1;
@@ -65,15 +68,79 @@ pub(crate) fn parse_head(h: &[u8]) -> io::Result<(Kind, usize)> {
     Ok((kind, len))
 }
 
-/// Writes a whole frame (blocking): the child's side.
-pub(crate) fn write_frame(w: &mut impl Write, kind: Kind, payload: &[u8]) -> io::Result<()> {
-    w.write_all(&head(kind, payload.len()))?;
-    w.write_all(payload)?;
-    w.flush()
+/// Writes what `send` takes, in one call, of `parts` from position `at` (a part and an
+/// offset in it), and moves `at` past it: a frame's head and payload (or a header and an
+/// argument frame) leave in one system call. Returns `Ok(false)` once everything is
+/// written.
+pub(crate) fn send_parts(
+    parts: &[&[u8]],
+    at: &mut (usize, usize),
+    send: impl FnOnce(&[IoSlice<'_>]) -> io::Result<usize>,
+) -> io::Result<bool> {
+    while at.0 < parts.len() && at.1 == parts[at.0].len() {
+        *at = (at.0 + 1, 0);
+    }
+    if at.0 == parts.len() {
+        return Ok(false);
+    }
+    let mut slices = [IoSlice::new(&[]); 4];
+    let mut count = 0;
+    for (i, part) in parts[at.0..].iter().take(slices.len()).enumerate() {
+        slices[i] = IoSlice::new(if i == 0 { &part[at.1..] } else { part });
+        count = i + 1;
+    }
+    let mut n = send(&slices[..count])?;
+    while n > 0 && at.0 < parts.len() {
+        let step = n.min(parts[at.0].len() - at.1);
+        at.1 += step;
+        n -= step;
+        if at.1 == parts[at.0].len() {
+            *at = (at.0 + 1, 0);
+        }
+    }
+    while at.0 < parts.len() && at.1 == parts[at.0].len() {
+        *at = (at.0 + 1, 0);
+    }
+    Ok(at.0 < parts.len())
 }
 
-/// Reads a whole frame (blocking): the child's side. `None` at a clean end of stream
-/// (the parent closed the socket between tasks).
+/// Sends `parts` on a socket with `MSG_NOSIGNAL` (a closed peer is an error, never a
+/// SIGPIPE), as much as one `sendmsg` takes.
+pub(crate) fn sendmsg_parts(
+    socket: &impl AsFd,
+    parts: &[&[u8]],
+    at: &mut (usize, usize),
+) -> io::Result<bool> {
+    send_parts(parts, at, |slices| {
+        rustix::net::sendmsg(
+            socket,
+            slices,
+            &mut SendAncillaryBuffer::default(),
+            SendFlags::NOSIGNAL,
+        )
+        .map_err(io::Error::from)
+    })
+}
+
+/// Writes a whole frame on a blocking socket, head and payload in one `sendmsg` as
+/// long as the socket takes them: the child's side.
+pub(crate) fn write_frame(socket: &impl AsFd, kind: Kind, payload: &[u8]) -> io::Result<()> {
+    let head = head(kind, payload.len());
+    let parts: [&[u8]; 2] = [&head, payload];
+    let mut at = (0, 0);
+    loop {
+        match sendmsg_parts(socket, &parts, &mut at) {
+            Ok(true) => {}
+            Ok(false) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reads a whole frame (blocking): the child's side, through a buffer, so that a small
+/// task (its header and argument frames) arrives in one read. `None` at a clean end of
+/// stream (the parent closed the socket between tasks).
 pub(crate) fn read_frame(r: &mut impl Read) -> io::Result<Option<(Kind, Vec<u8>)>> {
     let mut h = [0; HEAD];
     let mut got = 0;
@@ -87,8 +154,9 @@ pub(crate) fn read_frame(r: &mut impl Read) -> io::Result<Option<(Kind, Vec<u8>)
         }
     }
     let (kind, len) = parse_head(&h)?;
-    let mut payload = Vec::new();
-    // Grow as the bytes arrive: a corrupt length cannot reserve memory up front.
+    // Grow as the bytes arrive beyond 64 KiB: a corrupt length cannot reserve memory up
+    // front.
+    let mut payload = Vec::with_capacity(len.min(1 << 16));
     let read = r.take(len as u64).read_to_end(&mut payload)?;
     if read != len {
         return Err(io::ErrorKind::UnexpectedEof.into());
@@ -223,7 +291,14 @@ impl FrameReader {
             .map(|(_, len)| len.saturating_add(HEAD))
     }
 
-    /// The first complete frame, taken out of the buffer.
+    /// Whether a complete frame is in the buffer.
+    pub(crate) fn has_frame(&self) -> bool {
+        self.expected().is_some_and(|total| self.filled >= total)
+    }
+
+    /// The first complete frame, taken out of the buffer. A small frame is copied out
+    /// and the buffer kept for the next one (no allocation of a new 64 KiB buffer per
+    /// round trip); a large one takes the buffer with it (no copy of a big value).
     pub(crate) fn frame(&mut self) -> io::Result<Option<(Kind, Vec<u8>)>> {
         if self.filled < HEAD {
             return Ok(None);
@@ -232,6 +307,12 @@ impl FrameReader {
         let total = len.saturating_add(HEAD);
         if self.filled < total {
             return Ok(None);
+        }
+        if total <= 1 << 16 {
+            let payload = self.buf[HEAD..total].to_vec();
+            self.buf.copy_within(total..self.filled, 0);
+            self.filled -= total;
+            return Ok(Some((kind, payload)));
         }
         let rest = self.buf[total..self.filled].to_vec();
         let mut frame = std::mem::take(&mut self.buf);
@@ -266,8 +347,18 @@ mod tests {
     #[test]
     fn frames_reassemble_from_pieces() {
         let mut bytes = Vec::new();
-        write_frame(&mut bytes, Kind::Value, b"hello").unwrap();
-        write_frame(&mut bytes, Kind::Panic, b"boom").unwrap();
+        for (kind, payload) in [(Kind::Value, &b"hello"[..]), (Kind::Panic, &b"boom"[..])] {
+            let mut at = (0, 0);
+            let h = head(kind, payload.len());
+            // One byte at a time: every partial write moves the position right.
+            while send_parts(&[&h, payload], &mut at, |s| {
+                let first = s.iter().find(|s| !s.is_empty()).unwrap();
+                bytes.push(first[0]);
+                Ok(1)
+            })
+            .unwrap()
+            {}
+        }
         let mut reader = FrameReader::default();
         let mut frames = Vec::new();
         for piece in bytes.chunks(3) {

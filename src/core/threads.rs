@@ -1,13 +1,22 @@
 //! Starting threads under the crate's cap on live threads: the mechanism behind thread
 //! per task, scoped tasks, follow-up work with no pool, and the pool's size check.
+//! Also the reaper, which joins finished threads so that a place under the cap is
+//! given back only once its thread is gone, and joins a pool's workers for a drop
+//! that may not block; and the mark of code the crate runs for someone, where no
+//! drop may join threads.
 
+use std::cell::Cell;
+use std::collections::VecDeque;
 use std::io;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::thread::{self, JoinHandle, ScopedJoinHandle};
+use std::time::Duration;
+
+use crate::deadlock;
 
 /// Threads started here (thread per task, scoped tasks, follow-up work) that have not
-/// finished their work yet.
+/// exited yet: a place is given back by the reaper, after it has joined the thread.
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 /// The cap on `LIVE`; 0 means "not set yet: derive it from the system".
 static CAP: AtomicUsize = AtomicUsize::new(0);
@@ -28,46 +37,313 @@ pub(crate) fn set_max_live_threads(cap: usize) {
     CAP.store(cap, Ordering::Relaxed);
 }
 
-/// How many threads started here are running their work right now.
+/// How many threads started here are alive: started, and not yet exited (joined by
+/// the reaper).
 pub(crate) fn live_threads() -> usize {
     // ORDERING: Relaxed: a statistic.
     LIVE.load(Ordering::Relaxed)
 }
 
-/// Starts `f` on a thread made by `builder`, within the cap.
+/// Starts `f` on a thread made by `builder`, within the cap. The thread's place is
+/// given back once the thread has exited: at its end it hands itself to the reaper,
+/// which joins it first.
 pub(crate) fn start<F>(builder: thread::Builder, f: F) -> io::Result<()>
 where
     F: FnOnce() + Send + 'static,
 {
     let slot = Slot::reserve()?;
-    builder
-        .spawn(move || {
-            let _slot = slot; // released when the work is done, even if a drop panics
-            f();
-        })
-        .map(drop)
+    let handoff = Arc::new(Handoff::new());
+    let theirs = Arc::clone(&handoff);
+    let handle = builder.spawn(move || {
+        mark_crate_thread();
+        // Handed over when the work is done, even if a drop panics. (If the thread
+        // is refused, the closure is dropped unrun and the slot with it.)
+        let _exit = Finally(Some(move || {
+            if let Some((handle, slot)) = theirs.finished(slot) {
+                reap(handle, Some(slot));
+            }
+        }));
+        f();
+    })?;
+    if let Some((handle, slot)) = handoff.spawned(handle) {
+        reap(handle, Some(slot));
+    }
+    Ok(())
 }
 
-/// Starts `f` on a scoped thread of `scope`, within the same cap.
+/// Starts `f` on a scoped thread of `scope`, within the same cap. Its place is given
+/// back once the thread has exited, by `reaper`: a reaper of the scope's own, since a
+/// scoped thread's handle cannot leave the scope.
 pub(crate) fn start_scoped<'scope, 'env, F>(
     builder: thread::Builder,
     scope: &'scope thread::Scope<'scope, 'env>,
+    reaper: &Arc<ScopedReaper<'scope>>,
     f: F,
 ) -> io::Result<()>
 where
     F: FnOnce() + Send + 'scope,
 {
     let slot = Slot::reserve()?;
-    builder
-        .spawn_scoped(scope, move || {
-            let _slot = slot;
+    let handoff = Arc::new(Handoff::new());
+    let theirs = Arc::clone(&handoff);
+    let reaper_theirs = Arc::clone(reaper);
+    let handle = builder.spawn_scoped(scope, move || {
+        mark_crate_thread();
+        let _exit = Finally(Some(move || {
+            if let Some((handle, slot)) = theirs.finished(slot) {
+                reap_scoped(scope, &reaper_theirs, handle, slot);
+            }
+        }));
+        f();
+    })?;
+    if let Some((handle, slot)) = handoff.spawned(handle) {
+        reap_scoped(scope, reaper, handle, slot);
+    }
+    Ok(())
+}
+
+/// Runs its closure when dropped.
+struct Finally<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> Drop for Finally<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
             f();
-        })
-        .map(drop)
+        }
+    }
+}
+
+/// Between a capped thread and its spawner: whichever of the two comes second (the
+/// spawner with the thread's handle, the thread with its place at its end) hands both
+/// to the reaper.
+struct Handoff<H> {
+    stage: Mutex<Stage<H>>,
+}
+
+enum Stage<H> {
+    /// Neither has come yet.
+    Running,
+    /// The spawner left the handle; the thread is still running.
+    Spawned(H),
+    /// The thread finished its work before the spawner came back.
+    Finished(Slot),
+    /// Handed to the reaper.
+    Reaped,
+}
+
+impl<H> Handoff<H> {
+    fn new() -> Self {
+        Handoff {
+            stage: Mutex::new(Stage::Running),
+        }
+    }
+
+    /// The spawner's side: what to reap if the thread has already finished.
+    fn spawned(&self, handle: H) -> Option<(H, Slot)> {
+        let mut stage = self.stage.lock().unwrap_or_else(PoisonError::into_inner);
+        match std::mem::replace(&mut *stage, Stage::Reaped) {
+            Stage::Finished(slot) => Some((handle, slot)),
+            _ => {
+                *stage = Stage::Spawned(handle);
+                None
+            }
+        }
+    }
+
+    /// The thread's side, at its end: what to reap if the spawner has left the handle.
+    fn finished(&self, slot: Slot) -> Option<(H, Slot)> {
+        let mut stage = self.stage.lock().unwrap_or_else(PoisonError::into_inner);
+        match std::mem::replace(&mut *stage, Stage::Reaped) {
+            Stage::Spawned(handle) => Some((handle, slot)),
+            _ => {
+                *stage = Stage::Finished(slot);
+                None
+            }
+        }
+    }
+}
+
+/// A thread that can be joined.
+pub(crate) trait Join: Send {
+    /// Waits for the thread to exit. Its panic, if any, was reported by the panic
+    /// hook, and the crate's threads have nobody to report it to.
+    fn join_thread(self);
+}
+
+impl Join for JoinHandle<()> {
+    fn join_thread(self) {
+        let _ = self.join();
+    }
+}
+
+impl Join for ScopedJoinHandle<'_, ()> {
+    fn join_thread(self) {
+        let _ = self.join();
+    }
+}
+
+/// Joins threads that have finished their work (they are exiting), then gives back
+/// their places under the cap. Its thread starts on demand and exits once it has been
+/// idle for its linger time.
+pub(crate) struct Reaper<H> {
+    state: Mutex<Reaping<H>>,
+    more: Condvar,
+}
+
+struct Reaping<H> {
+    queue: VecDeque<(H, Option<Slot>)>,
+    /// Whether a reaper thread is running (it exits, and clears this, under the lock).
+    running: bool,
+}
+
+/// The reaper of one scope's threads.
+pub(crate) type ScopedReaper<'scope> = Reaper<ScopedJoinHandle<'scope, ()>>;
+
+/// The process's reaper, for threads that are not scoped.
+static REAPER: Reaper<JoinHandle<()>> = Reaper::new();
+
+/// How long the process's reaper thread waits for more work before it exits. A
+/// scope's reaper does not wait: the scope would wait for it.
+const LINGER: Duration = Duration::from_millis(500);
+
+/// The reaper thread's name.
+const REAPER_NAME: &str = "transparent-future-reaper";
+
+impl<H: Join> Reaper<H> {
+    pub(crate) const fn new() -> Self {
+        Reaper {
+            state: Mutex::new(Reaping {
+                queue: VecDeque::new(),
+                running: false,
+            }),
+            more: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Reaping<H>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a thread to join; returns whether a reaper thread must be started.
+    fn hand_over(&self, handle: H, slot: Option<Slot>) -> bool {
+        let mut state = self.lock();
+        state.queue.push_back((handle, slot));
+        if state.running {
+            drop(state);
+            self.more.notify_one();
+            false
+        } else {
+            state.running = true;
+            true
+        }
+    }
+
+    /// No reaper thread could be started: give up joining what is queued (the
+    /// threads are detached) and give their places back.
+    fn give_up(&self) {
+        let mut state = self.lock();
+        state.running = false;
+        let queue = std::mem::take(&mut state.queue);
+        drop(state);
+        drop(queue);
+    }
+
+    /// The reaper thread: joins what is queued, in order, until idle for `linger`.
+    fn run(&self, linger: Duration) {
+        mark_crate_thread();
+        let mut state = self.lock();
+        loop {
+            if let Some((handle, slot)) = state.queue.pop_front() {
+                drop(state);
+                handle.join_thread();
+                drop(slot);
+                state = self.lock();
+                continue;
+            }
+            if linger.is_zero() {
+                break;
+            }
+            let (next, waited) = self
+                .more
+                .wait_timeout(state, linger)
+                .unwrap_or_else(PoisonError::into_inner);
+            state = next;
+            if waited.timed_out() && state.queue.is_empty() {
+                break;
+            }
+        }
+        state.running = false;
+    }
+}
+
+/// Has the process's reaper join `handle` (a thread that has finished its work or is
+/// about to), then give back `slot`, if any.
+pub(crate) fn reap(handle: JoinHandle<()>, slot: Option<Slot>) {
+    if REAPER.hand_over(handle, slot) {
+        let started = thread::Builder::new()
+            .name(REAPER_NAME.into())
+            .spawn(|| REAPER.run(LINGER));
+        if started.is_err() {
+            REAPER.give_up();
+        }
+    }
+}
+
+/// Has `reaper`, a thread of `scope`, join `handle`, then give back `slot`.
+fn reap_scoped<'scope>(
+    scope: &'scope thread::Scope<'scope, '_>,
+    reaper: &Arc<ScopedReaper<'scope>>,
+    handle: ScopedJoinHandle<'scope, ()>,
+    slot: Slot,
+) {
+    if reaper.hand_over(handle, Some(slot)) {
+        let ours = Arc::clone(reaper);
+        let started = thread::Builder::new()
+            .name(REAPER_NAME.into())
+            .spawn_scoped(scope, move || ours.run(Duration::ZERO));
+        if started.is_err() {
+            reaper.give_up();
+        }
+    }
+}
+
+thread_local! {
+    /// How deep this thread is in code the crate runs for someone (a task's run, a
+    /// watcher, a panic handler), plus one for good on a thread the crate started.
+    /// No destructor: readable during thread-local teardown too.
+    static CRATE_CODE: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Marks this thread, for its whole life, as one the crate started (a worker, a
+/// thread-per-task thread, the timer, the reaper).
+pub(crate) fn mark_crate_thread() {
+    CRATE_CODE.with(|depth| depth.set(depth.get().saturating_add(1)));
+}
+
+/// Marks this thread as running code for the crate until the guard is dropped.
+pub(crate) fn crate_code() -> CrateCode {
+    CRATE_CODE.with(|depth| depth.set(depth.get().saturating_add(1)));
+    CrateCode(())
+}
+
+/// See [`crate_code`].
+pub(crate) struct CrateCode(());
+
+impl Drop for CrateCode {
+    fn drop(&mut self) {
+        CRATE_CODE.with(|depth| depth.set(depth.get().saturating_sub(1)));
+    }
+}
+
+/// Whether a drop may block here joining threads: not on a thread the crate started,
+/// nor inside a task, a callback or a panic handler the crate runs (a thread waiting
+/// on that code could be one of those joined). Safe during thread-local teardown.
+pub(crate) fn may_join_here() -> bool {
+    CRATE_CODE.with(Cell::get) == 0 && !deadlock::in_task()
 }
 
 /// One reserved place under the cap, released on drop.
-struct Slot;
+pub(crate) struct Slot;
 
 impl Slot {
     fn reserve() -> io::Result<Slot> {

@@ -11,7 +11,7 @@ use crate::core::job::Placement;
 use crate::core::panic::TaskPanic;
 use crate::core::state::{Core, Timeout};
 use crate::core::task::{Named, Remote, new_remote};
-use crate::core::threads;
+use crate::core::threads::{self, ScopedReaper};
 use crate::deadlock;
 use crate::lazy::Lazy;
 
@@ -57,6 +57,7 @@ where
         let scope = Scope {
             inner,
             registry: Arc::clone(&registry),
+            reaper: Arc::new(ScopedReaper::new()),
         };
         f(&scope)
     });
@@ -109,6 +110,9 @@ impl<T: Send> ScopedTask for Remote<T> {
 pub struct Scope<'scope, 'env> {
     inner: &'scope thread::Scope<'scope, 'env>,
     registry: Arc<Registry>,
+    /// Joins the scope's finished threads, so that each keeps its place under the
+    /// live-thread cap until it is gone.
+    reaper: Arc<ScopedReaper<'scope>>,
 }
 
 impl<'scope> Scope<'scope, '_> {
@@ -138,7 +142,7 @@ impl<'scope> Scope<'scope, '_> {
         if let Some(bytes) = named.stack_size {
             thread = thread.stack_size(bytes);
         }
-        threads::start_scoped(thread, self.inner, move || {
+        threads::start_scoped(thread, self.inner, &self.reaper, move || {
             publisher.computing_here();
             let running = deadlock::running_task(
                 Arc::as_ptr(&publisher).cast::<()>() as usize,

@@ -456,6 +456,49 @@ pub fn thread_count() -> usize {
         .unwrap()
 }
 
+/// The ids of this process's threads whose name (`comm`, at most 15 bytes) starts with
+/// `prefix`, as `/proc/self/task` lists them; a thread that exits while the list is
+/// read may or may not be in it.
+#[cfg(target_os = "linux")]
+pub fn threads_named(prefix: &str) -> Vec<u64> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    dir.filter_map(|entry| {
+        let entry = entry.ok()?;
+        let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+        comm.trim_end()
+            .starts_with(prefix)
+            .then(|| entry.file_name().to_str()?.parse().ok())?
+    })
+    .collect()
+}
+
+/// How many threads named `prefix...` were certainly alive at one instant: those seen
+/// by one listing and still there in a second (each was alive at the end of the first
+/// listing), so that threads that come and go while `/proc` is read are not counted
+/// together.
+#[cfg(target_os = "linux")]
+pub fn threads_named_alive_together(prefix: &str) -> usize {
+    let first = threads_named(prefix);
+    let second = threads_named(prefix);
+    first.iter().filter(|tid| second.contains(tid)).count()
+}
+
+/// Waits (bounded by `limit`) until no thread of this process is named `prefix...`.
+#[cfg(target_os = "linux")]
+#[track_caller]
+pub fn no_threads_named(prefix: &str, limit: Duration) {
+    let until = Instant::now() + limit;
+    while !threads_named(prefix).is_empty() {
+        assert!(
+            Instant::now() < until,
+            "threads named {prefix:?} still alive after {limit:?}"
+        );
+        thread::sleep(ms(5));
+    }
+}
+
 /// Holds `serial()`, then waits until the process's thread count has stayed the same
 /// for 1.5 s (at most 10 s): for tests that compare exact thread counts with a
 /// baseline. When the test before it lets go of the lock, that test's thread still

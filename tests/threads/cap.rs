@@ -328,3 +328,94 @@ fn dropped_futures_give_their_places_back() {
     drop(x);
     wait_live(0);
 }
+
+thread_local! {
+    /// Makes a thread linger after its task: its destructor runs when the thread
+    /// exits, after the task has returned and published.
+    static LINGER: Linger = const { Linger };
+}
+
+struct Linger;
+
+impl Drop for Linger {
+    fn drop(&mut self) {
+        thread::sleep(Duration::from_millis(40));
+    }
+}
+
+/// With the cap at 4, 40 tasks whose threads linger after their tasks (a thread-local
+/// destructor): the threads alive at once, as `/proc/self/task` lists them, never
+/// outnumber the cap, and `live_threads()` comes back to 0 only once they are all gone.
+#[test]
+#[cfg(target_os = "linux")]
+fn the_cap_counts_each_thread_until_it_has_exited() {
+    use crate::support::{threads_named, threads_named_alive_together};
+    use std::sync::atomic::AtomicBool;
+
+    const NAME: &str = "capped-linger";
+    const CAP: usize = 4;
+    let _x = Exclusive::new();
+    ThreadPerTask::set_max_live_threads(CAP);
+
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let done = Arc::clone(&done);
+        thread::spawn(move || {
+            let (mut most, mut samples) = (0, 0);
+            while !done.load(SeqCst) {
+                most = most.max(threads_named_alive_together(NAME));
+                samples += 1;
+                thread::sleep(Duration::from_micros(200));
+            }
+            (most, samples)
+        })
+    };
+    let mut futures = Vec::new();
+    let mut refusals = 0;
+    for i in 0..40 {
+        loop {
+            let task = move || {
+                LINGER.with(|_| ());
+                i
+            };
+            match Builder::new().name(NAME).spawn(task) {
+                Ok(x) => {
+                    futures.push(x);
+                    break;
+                }
+                Err(e) => {
+                    assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "{e}");
+                    refusals += 1;
+                    thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+    }
+    assert_eq!(
+        futures.iter().map(|x| **x).sum::<usize>(),
+        (0..40).sum::<usize>()
+    );
+    // Once the count says 0, no such thread is left (a moment's grace for the kernel
+    // to unlist a thread that `join` has seen exit; the threads linger 40 ms).
+    crate::support::wait_live(0);
+    let left = threads_named(NAME).len();
+    if left > 0 {
+        thread::sleep(Duration::from_millis(2));
+    }
+    let left = threads_named(NAME);
+    done.store(true, SeqCst);
+    let (most, samples) = sampler.join().unwrap();
+    assert!(
+        left.is_empty(),
+        "live_threads() is 0 with {left:?} still alive"
+    );
+    assert!(
+        most <= CAP,
+        "{most} capped threads alive at once, the cap is {CAP} ({samples} samples)"
+    );
+    assert!(most >= 1 && samples > 10, "the sampler saw nothing");
+    assert!(
+        refusals > 0,
+        "the cap never refused: the test proves nothing"
+    );
+}

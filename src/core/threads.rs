@@ -8,8 +8,8 @@
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{self, JoinHandle, ScopedJoinHandle};
 use std::time::Duration;
 
@@ -45,28 +45,26 @@ pub(crate) fn live_threads() -> usize {
 }
 
 /// Starts `f` on a thread made by `builder`, within the cap. The thread's place is
-/// given back once the thread has exited: at its end it hands itself to the reaper,
-/// which joins it first.
+/// given back once the thread has exited: the reaper holds its handle and its place,
+/// and joins it when the thread says it is done.
 pub(crate) fn start<F>(builder: thread::Builder, f: F) -> io::Result<()>
 where
     F: FnOnce() + Send + 'static,
 {
     let slot = Slot::reserve()?;
-    let handoff = Arc::new(Handoff::new());
-    let theirs = Arc::clone(&handoff);
+    let id = next_id();
     let handle = builder.spawn(move || {
         mark_crate_thread();
-        // Handed over when the work is done, even if a drop panics. (If the thread
-        // is refused, the closure is dropped unrun and the slot with it.)
+        // Runs when the work is done, even if a drop panics.
         let _exit = Finally(Some(move || {
-            if let Some((handle, slot)) = theirs.finished(slot) {
-                reap(handle, Some(slot));
+            if REAPER.finished(id) {
+                start_reaper();
             }
         }));
         f();
     })?;
-    if let Some((handle, slot)) = handoff.spawned(handle) {
-        reap(handle, Some(slot));
+    if REAPER.started(id, handle, slot) {
+        start_reaper();
     }
     Ok(())
 }
@@ -84,22 +82,28 @@ where
     F: FnOnce() + Send + 'scope,
 {
     let slot = Slot::reserve()?;
-    let handoff = Arc::new(Handoff::new());
-    let theirs = Arc::clone(&handoff);
-    let reaper_theirs = Arc::clone(reaper);
+    let id = next_id();
+    let theirs = Arc::clone(reaper);
     let handle = builder.spawn_scoped(scope, move || {
         mark_crate_thread();
         let _exit = Finally(Some(move || {
-            if let Some((handle, slot)) = theirs.finished(slot) {
-                reap_scoped(scope, &reaper_theirs, handle, slot);
+            if theirs.finished(id) {
+                start_scoped_reaper(scope, &theirs);
             }
         }));
         f();
     })?;
-    if let Some((handle, slot)) = handoff.spawned(handle) {
-        reap_scoped(scope, reaper, handle, slot);
+    if reaper.started(id, handle, slot) {
+        start_scoped_reaper(scope, reaper);
     }
     Ok(())
+}
+
+/// A new id for a thread started under the cap.
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    // ORDERING: Relaxed: ids only need to be unique.
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Runs its closure when dropped.
@@ -109,56 +113,6 @@ impl<F: FnOnce()> Drop for Finally<F> {
     fn drop(&mut self) {
         if let Some(f) = self.0.take() {
             f();
-        }
-    }
-}
-
-/// Between a capped thread and its spawner: whichever of the two comes second (the
-/// spawner with the thread's handle, the thread with its place at its end) hands both
-/// to the reaper.
-struct Handoff<H> {
-    stage: Mutex<Stage<H>>,
-}
-
-enum Stage<H> {
-    /// Neither has come yet.
-    Running,
-    /// The spawner left the handle; the thread is still running.
-    Spawned(H),
-    /// The thread finished its work before the spawner came back.
-    Finished(Slot),
-    /// Handed to the reaper.
-    Reaped,
-}
-
-impl<H> Handoff<H> {
-    fn new() -> Self {
-        Handoff {
-            stage: Mutex::new(Stage::Running),
-        }
-    }
-
-    /// The spawner's side: what to reap if the thread has already finished.
-    fn spawned(&self, handle: H) -> Option<(H, Slot)> {
-        let mut stage = self.stage.lock().unwrap_or_else(PoisonError::into_inner);
-        match std::mem::replace(&mut *stage, Stage::Reaped) {
-            Stage::Finished(slot) => Some((handle, slot)),
-            _ => {
-                *stage = Stage::Spawned(handle);
-                None
-            }
-        }
-    }
-
-    /// The thread's side, at its end: what to reap if the spawner has left the handle.
-    fn finished(&self, slot: Slot) -> Option<(H, Slot)> {
-        let mut stage = self.stage.lock().unwrap_or_else(PoisonError::into_inner);
-        match std::mem::replace(&mut *stage, Stage::Reaped) {
-            Stage::Spawned(handle) => Some((handle, slot)),
-            _ => {
-                *stage = Stage::Finished(slot);
-                None
-            }
         }
     }
 }
@@ -185,15 +139,25 @@ impl Join for ScopedJoinHandle<'_, ()> {
 /// Joins threads that have finished their work (they are exiting), then gives back
 /// their places under the cap. Its thread starts on demand and exits once it has been
 /// idle for its linger time.
+///
+/// A capped thread's spawner registers its handle and place here ([`Reaper::started`])
+/// and the thread says when its work is done ([`Reaper::finished`]); whichever comes
+/// second queues the thread to be joined. Nothing is allocated per thread (the lists
+/// grow, then are reused).
 pub(crate) struct Reaper<H> {
     state: Mutex<Reaping<H>>,
     more: Condvar,
 }
 
 struct Reaping<H> {
+    /// Threads registered by their spawner and still at work: id, handle, place.
+    working: Vec<(u64, H, Slot)>,
+    /// Threads whose work ended before their spawner registered them.
+    early: Vec<u64>,
+    /// Threads to join, and their places (none for a pool's workers).
     queue: VecDeque<(H, Option<Slot>)>,
     /// Whether a reaper thread is running (it exits, and clears this, under the lock).
-    running: bool,
+    reaping: bool,
 }
 
 /// The reaper of one scope's threads.
@@ -213,27 +177,68 @@ impl<H: Join> Reaper<H> {
     pub(crate) const fn new() -> Self {
         Reaper {
             state: Mutex::new(Reaping {
+                working: Vec::new(),
+                early: Vec::new(),
                 queue: VecDeque::new(),
-                running: false,
+                reaping: false,
             }),
             more: Condvar::new(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Reaping<H>> {
+    fn lock(&self) -> MutexGuard<'_, Reaping<H>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues a thread to join; returns whether a reaper thread must be started.
-    fn hand_over(&self, handle: H, slot: Option<Slot>) -> bool {
+    /// Locks the state, with room in every list from the first thread on, whichever of
+    /// its two sides comes first: later threads then allocate nothing here.
+    fn lock_prepared(&self) -> MutexGuard<'_, Reaping<H>> {
         let mut state = self.lock();
+        if state.working.capacity() == 0 {
+            state.working.reserve(8);
+            state.early.reserve(8);
+            state.queue.reserve(8);
+        }
+        state
+    }
+
+    /// The spawner's side: thread `id` started. Returns whether a reaper thread must be
+    /// started.
+    fn started(&self, id: u64, handle: H, slot: Slot) -> bool {
+        let mut state = self.lock_prepared();
+        if let Some(at) = state.early.iter().position(|&e| e == id) {
+            state.early.swap_remove(at);
+            return self.queue(state, handle, Some(slot));
+        }
+        state.working.push((id, handle, slot));
+        false
+    }
+
+    /// The thread's side, at the end of its work. Returns whether a reaper thread must
+    /// be started.
+    fn finished(&self, id: u64) -> bool {
+        let mut state = self.lock_prepared();
+        match state.working.iter().position(|(i, ..)| *i == id) {
+            Some(at) => {
+                let (_, handle, slot) = state.working.swap_remove(at);
+                self.queue(state, handle, Some(slot))
+            }
+            None => {
+                state.early.push(id);
+                false
+            }
+        }
+    }
+
+    /// Queues a thread to join; returns whether a reaper thread must be started.
+    fn queue(&self, mut state: MutexGuard<'_, Reaping<H>>, handle: H, slot: Option<Slot>) -> bool {
         state.queue.push_back((handle, slot));
-        if state.running {
+        if state.reaping {
             drop(state);
             self.more.notify_one();
             false
         } else {
-            state.running = true;
+            state.reaping = true;
             true
         }
     }
@@ -242,7 +247,7 @@ impl<H: Join> Reaper<H> {
     /// threads are detached) and give their places back.
     fn give_up(&self) {
         let mut state = self.lock();
-        state.running = false;
+        state.reaping = false;
         let queue = std::mem::take(&mut state.queue);
         drop(state);
         drop(queue);
@@ -272,38 +277,40 @@ impl<H: Join> Reaper<H> {
                 break;
             }
         }
-        state.running = false;
+        state.reaping = false;
     }
 }
 
-/// Has the process's reaper join `handle` (a thread that has finished its work or is
-/// about to), then give back `slot`, if any.
-pub(crate) fn reap(handle: JoinHandle<()>, slot: Option<Slot>) {
-    if REAPER.hand_over(handle, slot) {
-        let started = thread::Builder::new()
-            .name(REAPER_NAME.into())
-            .spawn(|| REAPER.run(LINGER));
-        if started.is_err() {
-            REAPER.give_up();
-        }
+/// Has the process's reaper join `handle`, a thread that has left its work (a pool's
+/// worker).
+pub(crate) fn reap(handle: JoinHandle<()>) {
+    let state = REAPER.lock();
+    if REAPER.queue(state, handle, None) {
+        start_reaper();
     }
 }
 
-/// Has `reaper`, a thread of `scope`, join `handle`, then give back `slot`.
-fn reap_scoped<'scope>(
+/// Starts the process's reaper thread (the caller set `reaping`).
+fn start_reaper() {
+    let started = thread::Builder::new()
+        .name(REAPER_NAME.into())
+        .spawn(|| REAPER.run(LINGER));
+    if started.is_err() {
+        REAPER.give_up();
+    }
+}
+
+/// Starts `reaper`'s thread in `scope` (the caller set `reaping`).
+fn start_scoped_reaper<'scope>(
     scope: &'scope thread::Scope<'scope, '_>,
     reaper: &Arc<ScopedReaper<'scope>>,
-    handle: ScopedJoinHandle<'scope, ()>,
-    slot: Slot,
 ) {
-    if reaper.hand_over(handle, Some(slot)) {
-        let ours = Arc::clone(reaper);
-        let started = thread::Builder::new()
-            .name(REAPER_NAME.into())
-            .spawn_scoped(scope, move || ours.run(Duration::ZERO));
-        if started.is_err() {
-            reaper.give_up();
-        }
+    let ours = Arc::clone(reaper);
+    let started = thread::Builder::new()
+        .name(REAPER_NAME.into())
+        .spawn_scoped(scope, move || ours.run(Duration::ZERO));
+    if started.is_err() {
+        reaper.give_up();
     }
 }
 

@@ -129,7 +129,7 @@ impl Exit {
         }
         drop(state);
         for worker in workers {
-            threads::reap(worker, None);
+            threads::reap(worker);
         }
     }
 }
@@ -152,7 +152,7 @@ impl Drop for ExitGuard {
         drop(state);
         // Every worker has left its loop: the reaper's joins are short.
         for worker in orphans {
-            threads::reap(worker, None);
+            threads::reap(worker);
         }
         for waiter in waiters {
             let _ = waiter.set(());

@@ -474,15 +474,45 @@ pub fn threads_named(prefix: &str) -> Vec<u64> {
     .collect()
 }
 
-/// How many threads named `prefix...` were certainly alive at one instant: those seen
-/// by one listing and still there in a second (each was alive at the end of the first
+/// The threads named `prefix...` certainly alive at one instant: those seen by one
+/// listing and still there in a second (each was alive at the end of the first
 /// listing), so that threads that come and go while `/proc` is read are not counted
 /// together.
 #[cfg(target_os = "linux")]
-pub fn threads_named_alive_together(prefix: &str) -> usize {
+pub fn threads_named_alive_together(prefix: &str) -> Vec<u64> {
     let first = threads_named(prefix);
     let second = threads_named(prefix);
-    first.iter().filter(|tid| second.contains(tid)).count()
+    first
+        .into_iter()
+        .filter(|tid| second.contains(tid))
+        .collect()
+}
+
+/// The most threads named `prefix...` seen alive together while `running` is true,
+/// sampled every 200 µs, and the number of samples. A thread that `join` has seen exit
+/// may stay listed a moment while the kernel releases it (longer on a loaded machine),
+/// so a count above `limit` is confirmed: it counts only the threads still listed
+/// `confirm` later, which were all alive throughout.
+#[cfg(target_os = "linux")]
+pub fn most_threads_named_together(
+    prefix: &str,
+    limit: usize,
+    confirm: Duration,
+    running: &std::sync::atomic::AtomicBool,
+) -> (usize, usize) {
+    let (mut most, mut samples) = (0, 0);
+    while running.load(SeqCst) {
+        let mut together = threads_named_alive_together(prefix);
+        if together.len() > limit {
+            thread::sleep(confirm);
+            let later = threads_named(prefix);
+            together.retain(|tid| later.contains(tid));
+        }
+        most = most.max(together.len());
+        samples += 1;
+        thread::sleep(Duration::from_micros(200));
+    }
+    (most, samples)
 }
 
 /// Waits (bounded by `limit`) until no thread of this process is named `prefix...`.

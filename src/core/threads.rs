@@ -6,7 +6,7 @@
 //! drop may join threads.
 
 use std::cell::Cell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -150,8 +150,10 @@ pub(crate) struct Reaper<H> {
 }
 
 struct Reaping<H> {
-    /// Threads registered by their spawner and still at work: id, handle, place.
-    working: Vec<(u64, H, Slot)>,
+    /// Threads registered by their spawner and still at work, by id: handle, place.
+    /// Made on first use (`HashMap::new` is not `const`); found by id at each
+    /// thread's end, with thousands at work at once.
+    working: Option<HashMap<u64, (H, Slot)>>,
     /// Threads whose work ended before their spawner registered them.
     early: Vec<u64>,
     /// Threads to join, and their places (none for a pool's workers).
@@ -177,7 +179,7 @@ impl<H: Join> Reaper<H> {
     pub(crate) const fn new() -> Self {
         Reaper {
             state: Mutex::new(Reaping {
-                working: Vec::new(),
+                working: None,
                 early: Vec::new(),
                 queue: VecDeque::new(),
                 reaping: false,
@@ -194,8 +196,8 @@ impl<H: Join> Reaper<H> {
     /// its two sides comes first: later threads then allocate nothing here.
     fn lock_prepared(&self) -> MutexGuard<'_, Reaping<H>> {
         let mut state = self.lock();
-        if state.working.capacity() == 0 {
-            state.working.reserve(8);
+        if state.working.is_none() {
+            state.working = Some(HashMap::with_capacity(8));
             state.early.reserve(8);
             state.queue.reserve(8);
         }
@@ -210,7 +212,9 @@ impl<H: Join> Reaper<H> {
             state.early.swap_remove(at);
             return self.queue(state, handle, Some(slot));
         }
-        state.working.push((id, handle, slot));
+        if let Some(working) = &mut state.working {
+            working.insert(id, (handle, slot));
+        }
         false
     }
 
@@ -218,11 +222,12 @@ impl<H: Join> Reaper<H> {
     /// be started.
     fn finished(&self, id: u64) -> bool {
         let mut state = self.lock_prepared();
-        match state.working.iter().position(|(i, ..)| *i == id) {
-            Some(at) => {
-                let (_, handle, slot) = state.working.swap_remove(at);
-                self.queue(state, handle, Some(slot))
-            }
+        match state
+            .working
+            .as_mut()
+            .and_then(|working| working.remove(&id))
+        {
+            Some((handle, slot)) => self.queue(state, handle, Some(slot)),
             None => {
                 state.early.push(id);
                 false

@@ -221,6 +221,18 @@ impl<H: Join> Reaper<H> {
     /// The thread's side, at the end of its work. Returns whether a reaper thread must
     /// be started.
     fn finished(&self, id: u64) -> bool {
+        // Queued threads have left their work and are exiting: join the two oldest
+        // here, at the end of this thread, so that joins keep pace with the threads
+        // that end, even when thousands end at once and the reaper thread gets the
+        // CPU only now and then. No cycle: a thread is queued only after its own joins.
+        for _ in 0..2 {
+            let oldest = self.lock().queue.pop_front();
+            let Some((handle, slot)) = oldest else {
+                break;
+            };
+            handle.join_thread();
+            drop(slot);
+        }
         let mut state = self.lock_prepared();
         match state
             .working

@@ -255,6 +255,9 @@ impl Runnable {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn run(mut self) {
+        // A task runs code for the crate, to the drop of its state: a drop in it must
+        // not join threads.
+        let _crate_code = threads::crate_code();
         if let Some(job) = self.0.take() {
             job.run();
         }

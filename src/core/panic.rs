@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::error::Error;
 use std::fmt;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 #[cfg(feature = "process")]
@@ -49,6 +50,11 @@ pub struct TaskPanic(Arc<PanicShared>);
 struct PanicShared {
     message: String,
     payload: Mutex<Box<dyn Any + Send>>,
+    /// Whether a reader of any future this panic reached saw it (an access panicked
+    /// with it, a checked wait or `join` or `take_late` returned it, a failure-aware
+    /// continuation received it); a combinator passing it on does not count. A scope
+    /// panics for a task's panic that nobody read.
+    read: AtomicBool,
     /// Set when the future failed because its completer was dropped without a value,
     /// not because code panicked.
     broken: Option<BrokenPromise>,
@@ -74,6 +80,7 @@ impl TaskPanic {
         TaskPanic(Arc::new(PanicShared {
             message: panic_message(payload.as_ref()).to_owned(),
             payload: Mutex::new(payload),
+            read: AtomicBool::new(false),
             broken: None,
             #[cfg(feature = "process")]
             died: None,
@@ -87,6 +94,7 @@ impl TaskPanic {
         TaskPanic(Arc::new(PanicShared {
             message: broken.to_string(),
             payload: Mutex::new(Box::new(broken.clone())),
+            read: AtomicBool::new(false),
             broken: Some(broken),
             #[cfg(feature = "process")]
             died: None,
@@ -105,6 +113,7 @@ impl TaskPanic {
         TaskPanic(Arc::new(PanicShared {
             message: died.to_string(),
             payload: Mutex::new(Box::new(died.clone())),
+            read: AtomicBool::new(false),
             broken: None,
             died: Some(died),
         }))
@@ -173,9 +182,25 @@ impl TaskPanic {
         PayloadGuard { guard, key }
     }
 
+    /// Marks the panic as seen by a reader (see `PanicShared::read`).
+    pub(crate) fn mark_read(&self) {
+        // ORDERING: Relaxed: a standalone flag that guards no data; a read that
+        // happens-before the scope's check (through the scope's join of its threads,
+        // or program order) is seen there by coherence.
+        self.0.read.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a reader saw this panic.
+    pub(crate) fn was_read(&self) -> bool {
+        // ORDERING: Relaxed, as in `mark_read`.
+        self.0.read.load(Ordering::Relaxed)
+    }
+
     /// The original payload by value if this is the only handle to it, else a `String`
-    /// payload holding the message (another reader still holds the original).
+    /// payload holding the message (another reader still holds the original). The
+    /// caller hands it to a reader (`join`, `take_late`): it counts as read.
     pub(crate) fn into_payload(self) -> Box<dyn Any + Send> {
+        self.mark_read();
         match Arc::try_unwrap(self.0) {
             Ok(shared) => shared
                 .payload

@@ -95,6 +95,8 @@ fn fire(watchers: Option<Box<Vec<Watcher>>>, by: DecidedBy) {
     let Some(watchers) = watchers else {
         return;
     };
+    // Callbacks run code for the crate: a drop in them must not join threads.
+    let _crate_code = crate::core::threads::crate_code();
     let mut first_panic = None;
     for w in *watchers {
         let callback = w.callback;

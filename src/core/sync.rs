@@ -144,7 +144,7 @@ mod model {
         //! stay the standard library's (outside the model).
         use std::io;
 
-        pub(crate) use shuttle::thread::{JoinHandle, current};
+        pub(crate) use shuttle::thread::JoinHandle;
         #[cfg(test)]
         pub(crate) use shuttle::thread::{sleep, spawn};
         pub(crate) use std::thread::{Scope, ScopedJoinHandle, available_parallelism, scope};

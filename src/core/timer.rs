@@ -78,7 +78,10 @@ pub(crate) fn schedule(at: Instant, target: Weak<dyn Settle>) {
     let (tx, rx) = channel::unbounded();
     let started = thread::Builder::new()
         .name("transparent-future-timer".into())
-        .spawn(move || run(&rx));
+        .spawn(move || {
+            crate::core::threads::mark_crate_thread();
+            run(&rx)
+        });
     match started {
         Ok(_) => {
             let _ = tx.send(entry);

@@ -90,8 +90,12 @@ pub(crate) fn running_task(node: usize, label: Cow<'static, str>) -> RunningGuar
 }
 
 /// Whether this thread is running a task (its own executor's or one it helps with).
+/// `false` during thread-local teardown, when no task runs any more (a drop in a
+/// thread-local destructor may ask; it must not panic).
 pub(crate) fn in_task() -> bool {
-    RUNNING.with(|r| !r.borrow().is_empty())
+    RUNNING
+        .try_with(|r| !r.borrow().is_empty())
+        .unwrap_or(false)
 }
 
 /// The task this thread is running innermost, if any.

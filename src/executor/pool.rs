@@ -14,7 +14,6 @@ use crate::core::sync::{Mutex, PoisonError, RwLock};
 use crate::core::job::{Executor, Home, Queue, QueueRef, Runnable, refuse_stack_size};
 use crate::core::panic::TaskPanic;
 use crate::core::threads;
-use crate::deadlock;
 use crate::lazy::Lazy;
 use crate::lazy::promise::Promise;
 
@@ -49,10 +48,15 @@ type PanicHandler = Arc<dyn Fn(TaskPanic) + Send + Sync>;
 ///   would do later blocks the reader, as it would block a worker.
 /// * `ThreadPool` is a cheap handle (`Clone` shares the same workers) and is
 ///   `Send + Sync`. When the last handle is dropped, the pool stops taking tasks, lets
-///   every queued and running task finish, and joins its workers. A pool whose last
-///   handle is dropped from inside a task (its own or another executor's) does not
-///   join: that could wait on a worker that waits on the dropping task. Its workers
-///   still finish every queued task and then exit on their own.
+///   every queued and running task finish, and joins its workers. **No code the crate
+///   runs joins them**: a last handle dropped inside a task (any executor's, or one a
+///   reader helps with), a continuation (`map`, `then`, ...), a watcher or waker, a
+///   panic handler, or on a thread the crate started (a worker, a thread-per-task
+///   thread, the timer), returns at once, since joining there could wait on a worker
+///   that waits on the dropping code, or hold up a thread others wait on. The workers
+///   still finish every queued task, then the crate's reaper thread joins them. A
+///   drop during a thread's thread-local teardown (a pool kept in a `thread_local!`)
+///   is safe.
 /// * [`ThreadPool::shutdown`] stops the pool for every handle without blocking: new
 ///   submissions are refused with an error, queued tasks still run, and the returned
 ///   future resolves once the workers have exited.
@@ -99,6 +103,9 @@ struct Exit {
 struct ExitState {
     live: usize,
     waiters: Vec<Promise<()>>,
+    /// The workers' handles, left by a drop that may not join them: the last worker
+    /// out hands them to the reaper.
+    orphans: Vec<JoinHandle<()>>,
 }
 
 impl Exit {
@@ -112,6 +119,20 @@ impl Exit {
         state.waiters.push(promise);
         exited
     }
+
+    /// Has the reaper join `workers` once every worker has left its loop (at once if
+    /// all have), so that whoever drops the pool does not wait for them.
+    fn reap_when_exited(&self, workers: Vec<JoinHandle<()>>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.live > 0 {
+            state.orphans.extend(workers);
+            return;
+        }
+        drop(state);
+        for worker in workers {
+            threads::reap(worker);
+        }
+    }
 }
 
 /// Held by a worker while it runs: the last one out resolves the exit futures.
@@ -121,12 +142,19 @@ impl Drop for ExitGuard {
     fn drop(&mut self) {
         let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.live -= 1;
-        let waiters = if state.live == 0 {
-            std::mem::take(&mut state.waiters)
+        let (waiters, orphans) = if state.live == 0 {
+            (
+                std::mem::take(&mut state.waiters),
+                std::mem::take(&mut state.orphans),
+            )
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
         drop(state);
+        // Every worker has left its loop: the reaper's joins are short.
+        for worker in orphans {
+            threads::reap(worker);
+        }
         for waiter in waiters {
             // A watcher of one waiter's future may panic (a user's waker): the others
             // are still told, never left to fail as broken promises.
@@ -326,6 +354,7 @@ impl ThreadPoolBuilder {
                 state: Mutex::new(ExitState {
                     live: 0,
                     waiters: Vec::new(),
+                    orphans: Vec::new(),
                 }),
             }),
         };
@@ -345,6 +374,7 @@ impl ThreadPoolBuilder {
             // On error the guard comes back inside the dropped closure, and dropping
             // `shared` closes the queue and joins the workers already started.
             let handle = thread.spawn(move || {
+                threads::mark_crate_thread();
                 let _exit = guard;
                 work(&jobs);
             })?;
@@ -516,7 +546,9 @@ impl Queue for Shared {
     fn unread_panic(&self, panic: TaskPanic) {
         if let Some(handler) = &self.panic_handler {
             // A panicking handler must not take a worker (or a dropping reader) down;
-            // the panic hook has reported it.
+            // the panic hook has reported it. It runs code for the crate: a drop in it
+            // must not join threads.
+            let _crate_code = threads::crate_code();
             let _ = catch_unwind(AssertUnwindSafe(|| (handler.0)(panic)));
         }
     }
@@ -549,13 +581,14 @@ impl Drop for Shared {
                 .get_mut()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        let me = thread::current().id();
-        if deadlock::in_task() || workers.iter().any(|w| w.thread().id() == me) {
-            // Dropped from inside a task (this pool's or another's, run by a worker or
-            // by a helping reader), or on one of its own workers (in a continuation,
-            // or with a task's value): joining could wait on a worker that waits on
-            // this very thread, or on this thread itself. The workers drain the queue
-            // and exit on their own.
+        if !threads::may_join_here() {
+            // Dropped inside code the crate runs (a task of any executor, run by a
+            // worker or by a helping reader; a continuation; a watcher; a panic
+            // handler) or on a thread the crate started (one of these workers, a
+            // thread-per-task thread, the timer): joining could wait on a worker that
+            // waits on this very code, or hold up a thread others wait on. The workers
+            // drain the queue, and the reaper joins them.
+            self.exit.reap_when_exited(workers);
             return;
         }
         for worker in workers {

@@ -25,6 +25,15 @@ use crate::core::threads;
 /// `kernel.threads-max` and half of the process limit `RLIMIT_NPROC`), and is 10,000
 /// elsewhere; change it with [`ThreadPerTask::set_max_live_threads`].
 ///
+/// A thread counts from the moment it is started until it has exited, not only while
+/// its task runs: when the task is done, the thread hands itself to the crate's reaper
+/// thread (`transparent-future-reaper`, started on demand, gone after half a second
+/// with nothing to do), which joins it and only then gives its place back. So the
+/// threads alive at once never outnumber the cap, and a place may come back a moment
+/// after the task's result. The same holds for scoped tasks (a reaper of the scope's
+/// own joins them), for follow-up work on new threads, and for every other thread
+/// started under the cap.
+///
 /// ```
 /// use transparent_future::Builder;
 /// use transparent_future::executor::ThreadPerTask;
@@ -70,7 +79,9 @@ impl ThreadPerTask {
         threads::set_max_live_threads(cap);
     }
 
-    /// How many thread-per-task threads are running a task right now.
+    /// How many threads started under the cap are alive right now: started and not yet
+    /// exited. A thread whose task has returned still counts until the reaper has
+    /// joined it, so once this is 0, every such thread is gone.
     ///
     /// ```
     /// use transparent_future::executor::ThreadPerTask;

@@ -53,8 +53,10 @@ pub enum WaitError {
 }
 
 impl WaitError {
-    /// How a decided future failed: its panic, or its broken promise.
+    /// How a decided future failed: its panic, or its broken promise. The error goes
+    /// to a reader (or a failure-aware continuation), so the panic counts as read.
     pub(crate) fn from_failure(failure: TaskPanic) -> Self {
+        failure.mark_read();
         #[cfg(feature = "process")]
         if let Some(died) = failure.process_died() {
             return WaitError::ProcessDied(died.clone());

@@ -10,8 +10,8 @@ use crate::core::job::Placement;
 use crate::core::panic::TaskPanic;
 use crate::core::state::{Core, Timeout};
 use crate::core::sync::thread;
-use crate::core::task::{Named, Remote, new_remote};
-use crate::core::threads;
+use crate::core::task::{Named, new_remote};
+use crate::core::threads::{self, ScopedReaper};
 use crate::deadlock;
 use crate::lazy::Lazy;
 
@@ -19,9 +19,37 @@ use crate::lazy::Lazy;
 /// on top of [`std::thread::scope`]. Returns only after every task spawned in the scope
 /// has finished.
 ///
-/// A task's panic reaches its readers, as everywhere. If a task panicked and its panic
-/// was not taken with [`Lazy::join`], `scope` panics once all tasks have finished, as
-/// `std::thread::scope` does for a thread that panicked and was not joined.
+/// A task's panic reaches its readers, as everywhere. A panic leaves a scope only by
+/// being read: if a task panicked, before or after its deadline, and no reader saw
+/// that panic, `scope` panics once all tasks have finished (as `std::thread::scope`
+/// does for a thread that panicked and was not joined). Read means: an access panicked
+/// with it (`*x`, ...), a checked wait ([`Lazy::try_wait`], ...), [`Lazy::join`] or
+/// [`Lazy::take_late`] returned it, or a failure-aware continuation
+/// ([`Lazy::handle`], [`Lazy::recover`], [`Lazy::all_settled`]) received it, on the
+/// task's own future or on any future it reached through `map`, `then`, `all` or
+/// `SharedLazy`. A combinator passing it on does not read it: a panic that went into
+/// a `map` whose future nobody read makes `scope` panic.
+///
+/// ```
+/// use transparent_future::{scope, Lazy};
+///
+/// // Read (here by `try_wait`): `scope` returns.
+/// let n = scope(|s| {
+///     let bad = s.spawn_lazy(|| -> u8 { panic!("seen") });
+///     assert!(Lazy::try_wait(&bad).is_err());
+///     7
+/// });
+/// assert_eq!(n, 7);
+///
+/// // Never read, although passed into a `map`: `scope` panics.
+/// let unread = std::panic::catch_unwind(|| {
+///     scope(|s| {
+///         let bad = s.spawn_lazy(|| -> u8 { panic!("unseen") });
+///         drop(Lazy::map(bad, |v| v + 1));
+///     })
+/// });
+/// assert!(unread.is_err());
+/// ```
 ///
 /// ```
 /// let data = vec![1, 2, 3, 4];
@@ -57,36 +85,28 @@ where
         let scope = Scope {
             inner,
             registry: Arc::clone(&registry),
+            reaper: Arc::new(ScopedReaper::new()),
         };
         f(&scope)
     });
-    let tasks = std::mem::take(
+    // Every task has finished (`thread::scope` waited for them): every panic is here,
+    // and every read that happened in the scope's threads happened before this check.
+    let panics = std::mem::take(
         &mut *registry
-            .tasks
+            .panics
             .lock()
             .unwrap_or_else(PoisonError::into_inner),
     );
-    if let Some(message) = tasks.iter().find_map(|task| task.unjoined_panic()) {
-        panic!("a scoped background task panicked: {message}");
+    if let Some(unread) = panics.iter().find(|panic| !panic.was_read()) {
+        panic!("a scoped background task panicked: {unread}");
     }
     result
 }
 
-/// The tasks of a scope, checked for panics at its end.
+/// The panics of a scope's tasks, on time or late, checked at its end.
 #[derive(Default)]
 struct Registry {
-    tasks: Mutex<Vec<Arc<dyn ScopedTask>>>,
-}
-
-trait ScopedTask: Send + Sync {
-    /// The reader's panic message if the task panicked and nobody joined it.
-    fn unjoined_panic(&self) -> Option<String>;
-}
-
-impl<T: Send> ScopedTask for Remote<T> {
-    fn unjoined_panic(&self) -> Option<String> {
-        self.core().panic().map(|panic| panic.to_string())
-    }
+    panics: Mutex<Vec<TaskPanic>>,
 }
 
 /// A scope to spawn borrowing futures in; [`scope`] hands its closure a `&Scope`, as
@@ -109,6 +129,9 @@ impl<T: Send> ScopedTask for Remote<T> {
 pub struct Scope<'scope, 'env> {
     inner: &'scope thread::Scope<'scope, 'env>,
     registry: Arc<Registry>,
+    /// Joins the scope's finished threads, so that each keeps its place under the
+    /// live-thread cap until it is gone.
+    reaper: Arc<ScopedReaper<'scope>>,
 }
 
 impl<'scope> Scope<'scope, '_> {
@@ -138,7 +161,8 @@ impl<'scope> Scope<'scope, '_> {
         if let Some(bytes) = named.stack_size {
             thread = thread.stack_size(bytes);
         }
-        threads::start_scoped(thread, self.inner, move || {
+        let registry = Arc::clone(&self.registry);
+        threads::start_scoped(thread, self.inner, &self.reaper, move || {
             publisher.computing_here();
             let running = deadlock::running_task(
                 Arc::as_ptr(&publisher).cast::<()>() as usize,
@@ -149,14 +173,18 @@ impl<'scope> Scope<'scope, '_> {
             );
             let result = catch_unwind(AssertUnwindSafe(f)).map_err(TaskPanic::new);
             drop(running);
+            if let Err(panic) = &result {
+                // Kept before it is published (on time or late), so that the scope
+                // checks it whichever way it goes.
+                registry
+                    .panics
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(panic.clone());
+            }
             publisher.needs(Vec::new());
             publisher.core().publish(result);
         })?;
-        self.registry
-            .tasks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(remote);
         Ok(lazy)
     }
 }

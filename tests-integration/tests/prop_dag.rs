@@ -1701,22 +1701,59 @@ fn check(nodes: &[Node], ctx: &Ctx, scope_panic: Option<&str>) {
         }
     }
 
-    // An unjoined panic of a scoped task makes `scope` panic, with a message that
-    // names a real panic.
-    let scoped_unjoined_panic = (0..n).any(|j| {
-        matches!(
+    // A scoped task's panic that no reader saw makes `scope` panic, with a message that
+    // names a real panic. Seen: some reader saw the task, or a combinator future its
+    // panic could reach (`map`, `then`, `all`, transitively), panic, or `take_late` took
+    // it. (Reading a panic elsewhere is not checked to spare `scope`: which panic a
+    // combinator passes on when several inputs panic is not tracked here.)
+    let late_panics: Vec<usize> = ctx
+        .late
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .map(|(j, _)| *j)
+        .collect();
+    let seen_panicking = |k: usize| {
+        obs.iter()
+            .any(|o| o.node == k && matches!(o.seen, Seen::Panic(_)))
+    };
+    let scoped_unread_panic = (0..n).any(|j| {
+        let scoped = matches!(
             nodes[j].how,
             How::Task {
                 exec: ExecSel::Scope,
                 ..
             }
-        ) && matches!(outcome[j], Some(Seen::Panic(_)))
-            && !ctx.joined[j].load(SeqCst)
-            && nodes[j].consumed_by.is_none()
+        );
+        let rec = &recs[j];
+        let raised = rec.panicked_self
+            || (!rec.read_all && matches!(rec.inputs.last(), Some((_, Seen::Panic(_)))));
+        if !scoped || !raised || late_panics.contains(&j) {
+            return false;
+        }
+        // `j` and the combinator futures its panic could reach.
+        let mut carriers = vec![j];
+        let mut at = 0;
+        while at < carriers.len() {
+            let c = carriers[at];
+            at += 1;
+            for (k, node) in nodes.iter().enumerate() {
+                let derived = match &node.how {
+                    How::Map { input, .. } | How::Then { input, .. } => *input == c,
+                    How::All { inputs, .. } => inputs.contains(&c),
+                    How::Task { .. } => false,
+                };
+                if derived && !carriers.contains(&k) {
+                    carriers.push(k);
+                }
+            }
+        }
+        !carriers.iter().any(|&c| seen_panicking(c))
     });
     match scope_panic {
-        None if scoped_unjoined_panic => {
-            bad.push("a scoped task panicked unjoined, but scope returned".to_string())
+        None if scoped_unread_panic => {
+            bad.push("a scoped task's panic was never read, but scope returned".to_string())
         }
         Some(m) => {
             let r = root(m.trim_start_matches("a scoped background task panicked: "));

@@ -585,3 +585,102 @@ fn many_tasks_on_a_small_pool() {
     let sum: u64 = squares.iter().map(|x| **x).sum();
     assert_eq!(sum, (0..2000u64).map(|i| i * i).sum::<u64>());
 }
+
+/// A continuation that drops the pool's last handle while one of the pool's workers
+/// waits on that continuation: the drop must not join the workers (it would wait on
+/// the worker, which waits on the drop). The workers still go, joined by the reaper.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_continuation_dropping_the_last_pool_handle_does_not_wait_for_a_worker_waiting_on_it() {
+    let got = within(secs(30), || {
+        let pool = ThreadPool::builder()
+            .workers(1)
+            .name_prefix("cont-drop")
+            .build()
+            .unwrap();
+        let (open, wait) = crate::support::gate();
+        // On thread-per-task, so that the worker cannot help it.
+        let up = transparent_future::spawn_lazy(move || {
+            wait();
+            1
+        });
+        let last = pool.clone();
+        let m = Lazy::map(up, move |v| {
+            drop(last); // the pool's last handle, by now
+            v + 1
+        });
+        let starts = crate::support::Starts::new();
+        let started = starts.reporter();
+        let reader = pool.spawn_lazy(move || {
+            started.send(()).unwrap();
+            *m + 1 // a worker waits on the continuation
+        });
+        starts.wait_for(1);
+        drop(pool);
+        open.send(()).unwrap();
+        let got = *on_worker(&reader);
+        crate::support::no_threads_named("cont-drop", secs(10));
+        got
+    });
+    assert_eq!(got, 3);
+}
+
+/// A `map` on a thread-per-task future whose closure drops the pool's last handle,
+/// while the pool is busy: the closure returns at once, instead of holding up the
+/// publishing thread until the pool drains.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_map_dropping_the_last_pool_handle_does_not_wait_for_the_pool_to_drain() {
+    within(secs(40), || {
+        let pool = ThreadPool::builder()
+            .workers(1)
+            .name_prefix("map-drop")
+            .build()
+            .unwrap();
+        let busy = Gate::new();
+        let _open = busy.guard();
+        let starts = crate::support::Starts::new();
+        let started = starts.reporter();
+        let g = busy.clone();
+        let long = pool.spawn_lazy(move || {
+            started.send(()).unwrap();
+            g.wait();
+            5
+        });
+        starts.wait_for(1);
+        let last = pool;
+        for already_decided in [false, true] {
+            let (open, wait) = crate::support::gate();
+            let up = transparent_future::spawn_lazy(move || {
+                wait();
+                1
+            });
+            if already_decided {
+                open.send(()).unwrap();
+                crate::support::settled(&up);
+            }
+            let last = last.clone();
+            let m = Lazy::map(up, move |v| {
+                drop(last);
+                v + 1
+            });
+            drop(open);
+            assert_eq!(
+                Lazy::wait_timeout(&m, secs(5)),
+                Ok(&2),
+                "decided before map: {already_decided}"
+            );
+        }
+        // The last one of all, dropped inside a continuation while the worker is busy.
+        let up = transparent_future::spawn_lazy(|| 1);
+        let m = Lazy::map(up, move |v| {
+            drop(last);
+            v + 1
+        });
+        assert_eq!(Lazy::wait_timeout(&m, secs(5)), Ok(&2));
+        assert!(!Lazy::is_done(&long), "the pool drained early");
+        busy.open();
+        assert_eq!(on_worker(&long), &5);
+        crate::support::no_threads_named("map-drop", secs(10));
+    });
+}

@@ -412,3 +412,74 @@ fn a_pool_too_large_to_create_is_an_error_not_an_abort() {
     let child = run_child(NAME);
     assert_survived(&child, &[]);
 }
+
+thread_local! {
+    static POOL: std::cell::RefCell<Option<ThreadPool>> = const { std::cell::RefCell::new(None) };
+}
+
+/// On a thread of its own: keeps the pool's last handle in a `thread_local!`, before or
+/// after helping with one of its tasks (a read that runs a queued task on this
+/// thread), then exits, so that the pool is dropped during the thread's thread-local
+/// teardown. The pool's worker goes too.
+#[cfg(target_os = "linux")]
+fn pool_in_a_thread_local(store_first: bool) {
+    let prefix = if store_first {
+        "tls-first"
+    } else {
+        "tls-after"
+    };
+    let pool = ThreadPool::builder()
+        .workers(1)
+        .name_prefix(prefix)
+        .build()
+        .unwrap();
+    let t = thread::spawn(move || {
+        let (open, wait) = gate();
+        let (started_tx, started) = std::sync::mpsc::channel();
+        let blocker = pool.spawn_lazy(move || {
+            started_tx.send(()).unwrap();
+            wait();
+            1
+        });
+        // The worker is blocked: the next read runs its task here.
+        started.recv().unwrap();
+        let helped = pool.spawn_lazy(|| thread::current().id());
+        if store_first {
+            POOL.with(|p| *p.borrow_mut() = Some(pool));
+            assert_eq!(*helped, thread::current().id(), "not helped");
+        } else {
+            assert_eq!(*helped, thread::current().id(), "not helped");
+            POOL.with(|p| *p.borrow_mut() = Some(pool));
+        }
+        open.send(()).unwrap();
+        assert_eq!(
+            Lazy::wait_timeout(&blocker, Duration::from_secs(10)),
+            Ok(&1)
+        );
+    });
+    t.join().expect("the thread keeping the pool failed");
+    wait_until("the pool's worker outlived the pool", || {
+        crate::support::threads_named(prefix)
+            .is_empty()
+            .then_some(())
+    });
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn a_pool_kept_in_a_thread_local_is_dropped_safely_at_thread_exit() {
+    const NAME: &str = "a_pool_kept_in_a_thread_local_is_dropped_safely_at_thread_exit";
+    if is_child(NAME) {
+        pool_in_a_thread_local(true);
+        pool_in_a_thread_local(false);
+        println!("{DONE}");
+        return;
+    }
+    let child = run_child(NAME);
+    assert_survived(&child, &[]);
+    assert!(
+        !child.stderr.contains("Thread Local Storage"),
+        "a drop touched a destroyed thread-local:\n{}",
+        child.stderr
+    );
+}

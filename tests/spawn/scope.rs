@@ -1,10 +1,12 @@
 //! Scoped futures.
 //!
 //! `transparent_future::scope(|s| ...)` runs tasks that borrow non-`'static` data; it
-//! returns only after all its tasks have finished; a task's panic that nobody joined
-//! makes `scope` panic once every task has ended (with the task's message), a panic
-//! taken with `Lazy::join` does not; a deadline in a scope releases the reader but the
-//! scope still waits for the task. Every value is dropped exactly once.
+//! returns only after all its tasks have finished; a task's panic that no reader saw,
+//! before or after its deadline, on its own future or on one it reached through
+//! `map`, `then` or `all`, makes `scope` panic once every task has ended (with the
+//! task's message), a panic that a reader saw (an access, a checked wait, `join`,
+//! `take_late`) does not; a deadline in a scope releases the reader but the scope
+//! still waits for the task. Every value is dropped exactly once.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -152,16 +154,141 @@ fn an_unjoined_panic_makes_scope_panic_after_all_tasks_end() {
 }
 
 #[test]
-fn a_panic_read_through_deref_still_counts_as_unjoined() {
-    let err = catch_unwind(AssertUnwindSafe(|| {
+fn a_panic_read_through_deref_or_a_checked_wait_does_not_make_scope_panic() {
+    let r = catch_unwind(AssertUnwindSafe(|| {
         scope(|s| {
-            let x = s.spawn_lazy(|| -> u8 { panic!("read-not-joined") });
+            let x = s.spawn_lazy(|| -> u8 { panic!("read-by-deref") });
             let read = catch_unwind(AssertUnwindSafe(|| *x));
-            assert!(panic_text(read.unwrap_err().as_ref()).contains("read-not-joined"));
+            assert!(panic_text(read.unwrap_err().as_ref()).contains("read-by-deref"));
+            let y = s.spawn_lazy(|| -> u8 { panic!("read-by-try-wait") });
+            assert!(matches!(Lazy::try_wait(&y), Err(WaitError::Panicked(_))));
+            3
+        })
+    }));
+    assert_eq!(
+        r.ok(),
+        Some(3),
+        "scope panicked although every panic was read"
+    );
+}
+
+/// The panic of a task with a deadline, raised before the deadline (`on_time`) or
+/// after it (a late panic): unread, `scope` panics; read (`*x` on time, `take_late`
+/// late), it does not.
+fn scope_with_a_panicking_deadline_task(on_time: bool, read: bool) -> Result<u8, String> {
+    let message = if on_time { "on-time-boom" } else { "late-boom" };
+    catch_unwind(AssertUnwindSafe(|| {
+        scope(|s| {
+            let (deadline, work) = if on_time {
+                (ms(20_000), ms(0))
+            } else {
+                (ms(10), ms(150))
+            };
+            let x = Builder::new()
+                .timeout(Deadline::after(deadline))
+                .spawn_scoped(s, move || -> u8 {
+                    thread::sleep(work);
+                    panic!("{message}")
+                })
+                .unwrap();
+            if on_time {
+                if read {
+                    let seen = catch_unwind(AssertUnwindSafe(|| Lazy::wait(&x).is_ready()));
+                    assert!(panic_text(seen.unwrap_err().as_ref()).contains(message));
+                }
+            } else {
+                assert!(x.is_timeout(), "released at the deadline");
+                if read {
+                    let until = Instant::now() + ms(10_000);
+                    let late = loop {
+                        if let Some(late) = Lazy::take_late(&x) {
+                            break late;
+                        }
+                        assert!(Instant::now() < until, "the late panic never came");
+                        thread::sleep(ms(5));
+                    };
+                    assert_eq!(panic_text(late.unwrap_err().as_ref()), message);
+                }
+            }
+            if !on_time || !read {
+                drop(x);
+            }
+            9
         })
     }))
-    .unwrap_err();
-    assert!(panic_text(err.as_ref()).contains("read-not-joined"));
+    .map_err(|p| panic_text(p.as_ref()))
+}
+
+#[test]
+fn an_unread_panic_makes_scope_panic_before_or_after_the_deadline() {
+    for on_time in [true, false] {
+        let r = scope_with_a_panicking_deadline_task(on_time, false);
+        let msg = r.expect_err("scope returned although a panic was never read");
+        assert!(msg.contains("a scoped background task panicked"), "{msg}");
+        assert!(msg.contains(if on_time { "on-time-boom" } else { "late-boom" }));
+    }
+}
+
+#[test]
+fn a_read_panic_does_not_make_scope_panic_before_or_after_the_deadline() {
+    for on_time in [true, false] {
+        assert_eq!(
+            scope_with_a_panicking_deadline_task(on_time, true),
+            Ok(9),
+            "on time: {on_time}"
+        );
+    }
+}
+
+/// How a scoped task's panic goes through a combinator.
+#[derive(Clone, Copy, Debug)]
+enum Through {
+    Map,
+    Then,
+    All,
+}
+
+/// A scoped task panics and its future goes into `through`; the combinator's future is
+/// read (and panics) or dropped unread.
+fn scope_with_a_panic_through(through: Through, read: bool) -> Result<u8, String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        scope(|s| {
+            let a = s.spawn_lazy(|| -> u8 { panic!("through-boom") });
+            let derived: Lazy<u8> = match through {
+                Through::Map => Lazy::map(a, |v| v + 1),
+                Through::Then => Lazy::then(a, |v| Lazy::with_value(v + 1)),
+                Through::All => Lazy::map(Lazy::all([a, s.spawn_lazy(|| 2)]), |v| v[0]),
+            };
+            if read {
+                let seen = catch_unwind(AssertUnwindSafe(|| *derived));
+                assert!(panic_text(seen.unwrap_err().as_ref()).contains("through-boom"));
+            } else {
+                drop(derived);
+            }
+            7
+        })
+    }))
+    .map_err(|p| panic_text(p.as_ref()))
+}
+
+#[test]
+fn a_panic_that_went_into_an_unread_combinator_makes_scope_panic() {
+    for through in [Through::Map, Through::Then, Through::All] {
+        let msg = scope_with_a_panic_through(through, false)
+            .expect_err(&format!("{through:?}: the panic was lost"));
+        assert!(msg.contains("through-boom"), "{through:?}: {msg}");
+    }
+}
+
+#[test]
+fn a_panic_read_through_a_combinator_does_not_make_scope_panic() {
+    for through in [Through::Map, Through::Then, Through::All] {
+        assert_eq!(
+            scope_with_a_panic_through(through, true),
+            Ok(7),
+            "{through:?}"
+        );
+    }
 }
 
 #[test]

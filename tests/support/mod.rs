@@ -456,6 +456,79 @@ pub fn thread_count() -> usize {
         .unwrap()
 }
 
+/// The ids of this process's threads whose name (`comm`, at most 15 bytes) starts with
+/// `prefix`, as `/proc/self/task` lists them; a thread that exits while the list is
+/// read may or may not be in it.
+#[cfg(target_os = "linux")]
+pub fn threads_named(prefix: &str) -> Vec<u64> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    dir.filter_map(|entry| {
+        let entry = entry.ok()?;
+        let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+        comm.trim_end()
+            .starts_with(prefix)
+            .then(|| entry.file_name().to_str()?.parse().ok())?
+    })
+    .collect()
+}
+
+/// The threads named `prefix...` certainly alive at one instant: those seen by one
+/// listing and still there in a second (each was alive at the end of the first
+/// listing), so that threads that come and go while `/proc` is read are not counted
+/// together.
+#[cfg(target_os = "linux")]
+pub fn threads_named_alive_together(prefix: &str) -> Vec<u64> {
+    let first = threads_named(prefix);
+    let second = threads_named(prefix);
+    first
+        .into_iter()
+        .filter(|tid| second.contains(tid))
+        .collect()
+}
+
+/// The most threads named `prefix...` seen alive together while `running` is true,
+/// sampled every 200 µs, and the number of samples. A thread that `join` has seen exit
+/// may stay listed a moment while the kernel releases it (longer on a loaded machine),
+/// so a count above `limit` is confirmed: it counts only the threads still listed
+/// `confirm` later, which were all alive throughout.
+#[cfg(target_os = "linux")]
+pub fn most_threads_named_together(
+    prefix: &str,
+    limit: usize,
+    confirm: Duration,
+    running: &std::sync::atomic::AtomicBool,
+) -> (usize, usize) {
+    let (mut most, mut samples) = (0, 0);
+    while running.load(SeqCst) {
+        let mut together = threads_named_alive_together(prefix);
+        if together.len() > limit {
+            thread::sleep(confirm);
+            let later = threads_named(prefix);
+            together.retain(|tid| later.contains(tid));
+        }
+        most = most.max(together.len());
+        samples += 1;
+        thread::sleep(Duration::from_micros(200));
+    }
+    (most, samples)
+}
+
+/// Waits (bounded by `limit`) until no thread of this process is named `prefix...`.
+#[cfg(target_os = "linux")]
+#[track_caller]
+pub fn no_threads_named(prefix: &str, limit: Duration) {
+    let until = Instant::now() + limit;
+    while !threads_named(prefix).is_empty() {
+        assert!(
+            Instant::now() < until,
+            "threads named {prefix:?} still alive after {limit:?}"
+        );
+        thread::sleep(ms(5));
+    }
+}
+
 /// Holds `serial()`, then waits until the process's thread count has stayed the same
 /// for 1.5 s (at most 10 s): for tests that compare exact thread counts with a
 /// baseline. When the test before it lets go of the lock, that test's thread still

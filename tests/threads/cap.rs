@@ -328,3 +328,155 @@ fn dropped_futures_give_their_places_back() {
     drop(x);
     wait_live(0);
 }
+
+thread_local! {
+    /// Makes a thread linger after its task: its destructor runs when the thread
+    /// exits, after the task has returned and published.
+    static LINGER: Linger = const { Linger };
+}
+
+struct Linger;
+
+impl Drop for Linger {
+    fn drop(&mut self) {
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// With the cap at 4, 40 tasks whose threads linger 100 ms after their tasks (a
+/// thread-local destructor): the threads alive at once, as `/proc/self/task` lists
+/// them, never outnumber the cap, and `live_threads()` comes back to 0 only once they
+/// are all gone.
+#[test]
+#[cfg(target_os = "linux")]
+fn the_cap_counts_each_thread_until_it_has_exited() {
+    use crate::support::{most_threads_named_together, threads_named};
+    use std::sync::atomic::AtomicBool;
+
+    const NAME: &str = "capped-linger";
+    const CAP: usize = 4;
+    let _x = Exclusive::new();
+    ThreadPerTask::set_max_live_threads(CAP);
+
+    let running = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let running = Arc::clone(&running);
+        thread::spawn(move || {
+            most_threads_named_together(NAME, CAP, Duration::from_millis(20), &running)
+        })
+    };
+    let mut futures = Vec::new();
+    let mut refusals = 0;
+    for i in 0..40 {
+        loop {
+            let task = move || {
+                LINGER.with(|_| ());
+                i
+            };
+            match Builder::new().name(NAME).spawn(task) {
+                Ok(x) => {
+                    futures.push(x);
+                    break;
+                }
+                Err(e) => {
+                    assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "{e}");
+                    refusals += 1;
+                    thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+    }
+    assert_eq!(
+        futures.iter().map(|x| **x).sum::<usize>(),
+        (0..40).sum::<usize>()
+    );
+    // Once the count says 0, no such thread is left (a moment's grace for the kernel
+    // to unlist a thread that `join` has seen exit; the threads linger 100 ms).
+    crate::support::wait_live(0);
+    let left = threads_named(NAME).len();
+    if left > 0 {
+        thread::sleep(Duration::from_millis(2));
+    }
+    let left = threads_named(NAME);
+    running.store(false, SeqCst);
+    let (most, samples) = sampler.join().unwrap();
+    assert!(
+        left.is_empty(),
+        "live_threads() is 0 with {left:?} still alive"
+    );
+    assert!(
+        most <= CAP,
+        "{most} capped threads alive at once, the cap is {CAP} ({samples} samples)"
+    );
+    assert!(most >= 1 && samples > 10, "the sampler saw nothing");
+    assert!(
+        refusals > 0,
+        "the cap never refused: the test proves nothing"
+    );
+}
+
+/// The same for scoped tasks, whose threads a reaper of the scope's own joins: with the
+/// cap at 2, the scope's lingering threads alive at once never outnumber it, and once
+/// `scope` has returned, none is left and `live_threads()` is 0.
+#[test]
+#[cfg(target_os = "linux")]
+fn scoped_threads_count_until_they_have_exited() {
+    use crate::support::{most_threads_named_together, threads_named};
+    use std::sync::atomic::AtomicBool;
+
+    const NAME: &str = "scoped-linger";
+    const CAP: usize = 2;
+    let _x = Exclusive::new();
+    ThreadPerTask::set_max_live_threads(CAP);
+
+    let running = AtomicBool::new(true);
+    let data: Vec<usize> = (0..12).collect();
+    let ((most, _), refusals) = thread::scope(|outer| {
+        let sampler = outer
+            .spawn(|| most_threads_named_together(NAME, CAP, Duration::from_millis(20), &running));
+        let mut refusals = 0;
+        let sum = transparent_future::scope(|s| {
+            let mut futures = Vec::new();
+            for i in &data {
+                loop {
+                    let task = move || {
+                        LINGER.with(|_| ());
+                        *i
+                    };
+                    match Builder::new().name(NAME).spawn_scoped(s, task) {
+                        Ok(x) => {
+                            futures.push(x);
+                            break;
+                        }
+                        Err(e) => {
+                            assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "{e}");
+                            refusals += 1;
+                            thread::sleep(Duration::from_millis(1));
+                        }
+                    }
+                }
+            }
+            futures.iter().map(|x| **x).sum::<usize>()
+        });
+        assert_eq!(sum, (0..12).sum::<usize>());
+        // `scope` waited for its reaper, which joined every thread.
+        assert_eq!(ThreadPerTask::live_threads(), 0);
+        let left = threads_named(NAME);
+        if !left.is_empty() {
+            thread::sleep(Duration::from_millis(2));
+        }
+        let left = threads_named(NAME);
+        assert!(left.is_empty(), "scope returned with {left:?} still alive");
+        running.store(false, SeqCst);
+        (sampler.join().unwrap(), refusals)
+    });
+    assert!(
+        most <= CAP,
+        "{most} scoped threads alive at once, the cap is {CAP}"
+    );
+    assert!(most >= 1, "the sampler saw nothing");
+    assert!(
+        refusals > 0,
+        "the cap never refused: the test proves nothing"
+    );
+}

@@ -90,7 +90,9 @@ fn ten_thousand_blocked_thread_per_task_futures() {
     let sum: usize = futures.iter().map(|x| **x).sum();
     assert_eq!(sum, N * (N - 1));
     drop(futures);
-    let until = Instant::now() + Duration::from_secs(15);
+    // A place comes back once its thread has exited and been joined, not when its task
+    // returns: 10,000 exits take a while on a loaded 2-core machine.
+    let until = Instant::now() + Duration::from_secs(60);
     while ThreadPerTask::live_threads() > 0 {
         assert!(
             Instant::now() < until,
@@ -104,7 +106,7 @@ fn ten_thousand_blocked_thread_per_task_futures() {
         .expect("refused after the threads ended");
     assert_eq!(*again, 1);
     assert!(
-        t0.elapsed() < Duration::from_secs(20),
+        t0.elapsed() < Duration::from_secs(90),
         "took {:?}",
         t0.elapsed()
     );

@@ -56,7 +56,9 @@ fn waits_shows_the_blocked_threads_and_their_chains_then_nothing() {
             let s = debug::waits();
             // Both readers blocked, and the loader's own thread has claimed its task
             // (on a loaded machine it may start after the readers block).
-            if s.blocked_threads() == 2 && s.to_string().matches("dbg-loader").count() == 2 {
+            if s.blocked_threads() == 2
+                && s.to_string().matches("on thread \"dbg-loader\"").count() == 2
+            {
                 break s;
             }
             assert!(Instant::now() < until, "expected two blocked threads:\n{s}");

@@ -310,6 +310,11 @@ impl Runnable {
         self.0.as_deref().and_then(|job| job.stack_size())
     }
 
+    /// The address of the task's state, to recognise it in a queue.
+    pub(crate) fn job_ptr(&self) -> Option<*const ()> {
+        self.0.as_ref().map(|job| Arc::as_ptr(job).cast::<()>())
+    }
+
     /// Sends the task's follow-up work (continuations of its future) to `home`.
     pub(crate) fn adopt(&self, home: Home) {
         if let Some(job) = &self.0 {

@@ -21,12 +21,20 @@ pub(crate) use std::time::{Duration, Instant};
 #[cfg(not(transparent_future_shuttle))]
 pub(crate) use crossbeam_channel as channel;
 #[cfg(not(transparent_future_shuttle))]
+pub(crate) use crossbeam_deque as deque;
+#[cfg(not(transparent_future_shuttle))]
+pub(crate) use crossbeam_utils::Backoff;
+#[cfg(not(transparent_future_shuttle))]
+pub(crate) use std::sync::atomic;
+#[cfg(not(transparent_future_shuttle))]
 pub(crate) use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 #[cfg(not(transparent_future_shuttle))]
 pub(crate) use std::thread;
 
 #[cfg(transparent_future_shuttle)]
-pub(crate) use model::{channel, now, thread, wait_timeout};
+pub(crate) use model::{Backoff, channel, deque, now, thread, wait_timeout};
+#[cfg(transparent_future_shuttle)]
+pub(crate) use shuttle::sync::atomic;
 #[cfg(transparent_future_shuttle)]
 pub(crate) use shuttle::sync::{Condvar, Mutex, MutexGuard, RwLock};
 
@@ -144,7 +152,7 @@ mod model {
         //! stay the standard library's (outside the model).
         use std::io;
 
-        pub(crate) use shuttle::thread::JoinHandle;
+        pub(crate) use shuttle::thread::{JoinHandle, yield_now};
         #[cfg(test)]
         pub(crate) use shuttle::thread::{sleep, spawn};
         pub(crate) use std::thread::{Scope, ScopedJoinHandle, available_parallelism, scope};
@@ -199,6 +207,131 @@ mod model {
                     b = b.stack_size(bytes);
                 }
                 b.spawn_scoped(scope, f)
+            }
+        }
+    }
+
+    /// `crossbeam_utils::Backoff` in the model: every snooze is a scheduling point,
+    /// and the backoff completes after a few, so a spin never loops unboundedly.
+    pub(crate) struct Backoff(std::cell::Cell<u32>);
+
+    impl Backoff {
+        pub(crate) fn new() -> Self {
+            Backoff(std::cell::Cell::new(0))
+        }
+        pub(crate) fn snooze(&self) {
+            self.0.set(self.0.get() + 1);
+            shuttle::thread::yield_now();
+        }
+        pub(crate) fn is_completed(&self) -> bool {
+            self.0.get() >= 2
+        }
+    }
+
+    pub(crate) mod deque {
+        //! `crossbeam-deque`'s work-stealing deques in the model: each is a mutex of
+        //! the model around a `VecDeque`, with the same API and the same ends (a
+        //! LIFO worker pops what it pushed last; stealers and the injector take the
+        //! oldest). Every operation is a scheduling point, so the model explores the
+        //! pool's protocol around the deques; the deques' own lock-free code is
+        //! `crossbeam-deque`'s, tested there.
+        use std::collections::VecDeque;
+        use std::sync::{Arc, PoisonError};
+
+        use shuttle::sync::Mutex;
+
+        /// What a steal found.
+        pub(crate) enum Steal<T> {
+            Empty,
+            Success(T),
+            #[allow(dead_code)] // crossbeam's third answer; the model never gives it
+            Retry,
+        }
+
+        impl<T> Steal<T> {
+            pub(crate) fn success(self) -> Option<T> {
+                match self {
+                    Steal::Success(t) => Some(t),
+                    _ => None,
+                }
+            }
+            pub(crate) fn is_retry(&self) -> bool {
+                matches!(self, Steal::Retry)
+            }
+        }
+
+        type Shared<T> = Arc<Mutex<VecDeque<T>>>;
+
+        fn lock<T>(q: &Mutex<VecDeque<T>>) -> shuttle::sync::MutexGuard<'_, VecDeque<T>> {
+            q.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+
+        /// The owner's end of a LIFO deque.
+        pub(crate) struct Worker<T>(Shared<T>);
+
+        impl<T> Worker<T> {
+            pub(crate) fn new_lifo() -> Self {
+                Worker(Arc::default())
+            }
+            pub(crate) fn push(&self, value: T) {
+                lock(&self.0).push_back(value);
+            }
+            pub(crate) fn pop(&self) -> Option<T> {
+                lock(&self.0).pop_back()
+            }
+            pub(crate) fn stealer(&self) -> Stealer<T> {
+                Stealer(Arc::clone(&self.0))
+            }
+            pub(crate) fn is_empty(&self) -> bool {
+                lock(&self.0).is_empty()
+            }
+        }
+
+        /// Another thread's end of a worker's deque: takes the oldest.
+        pub(crate) struct Stealer<T>(Shared<T>);
+
+        impl<T> Stealer<T> {
+            pub(crate) fn steal(&self) -> Steal<T> {
+                match lock(&self.0).pop_front() {
+                    Some(value) => Steal::Success(value),
+                    None => Steal::Empty,
+                }
+            }
+            pub(crate) fn is_empty(&self) -> bool {
+                lock(&self.0).is_empty()
+            }
+            pub(crate) fn len(&self) -> usize {
+                lock(&self.0).len()
+            }
+        }
+
+        /// The queue every thread may push to (FIFO).
+        pub(crate) struct Injector<T>(Mutex<VecDeque<T>>);
+
+        impl<T> Injector<T> {
+            pub(crate) fn new() -> Self {
+                Injector(Mutex::new(VecDeque::new()))
+            }
+            pub(crate) fn push(&self, value: T) {
+                lock(&self.0).push_back(value);
+            }
+            /// Takes the oldest task to run, and moves a few more into `dest`.
+            pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+                let mut queue = lock(&self.0);
+                let Some(first) = queue.pop_front() else {
+                    return Steal::Empty;
+                };
+                if let Some(more) = queue.pop_front() {
+                    drop(queue);
+                    dest.push(more);
+                }
+                Steal::Success(first)
+            }
+            pub(crate) fn is_empty(&self) -> bool {
+                lock(&self.0).is_empty()
+            }
+            pub(crate) fn len(&self) -> usize {
+                lock(&self.0).len()
             }
         }
     }

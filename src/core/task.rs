@@ -13,6 +13,7 @@ use crate::core::cancel::CancelFlag;
 use crate::core::job::{Home, Job, Once};
 use crate::core::nudge;
 use crate::core::panic::TaskPanic;
+use crate::core::queues;
 use crate::core::state::{Core, DecidedBy, TaskResult};
 use crate::core::sync::{Mutex, MutexGuard, PoisonError};
 use crate::core::timer::Settle;
@@ -188,7 +189,8 @@ where
     /// Work-helping: runs the task here if its executor allows it, it has no deadline,
     /// and no thread has claimed it yet.
     fn help(&self) -> bool {
-        self.core.may_help() && self.run_claimed()
+        self.core.may_help()
+            && (queues::run_if_on_top(std::ptr::from_ref(self).cast::<()>()) || self.run_claimed())
     }
 
     /// A claimed closure runs to its end (and publishes) without this thread's help;

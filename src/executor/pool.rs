@@ -1,4 +1,5 @@
-//! [`ThreadPool`]: a fixed set of named worker threads fed by one queue, and
+//! [`ThreadPool`]: a fixed set of named worker threads fed by work-stealing queues
+//! (`core::queues`), and
 //! [`ThreadPoolBuilder`], its configuration (worker count, thread names, stack size,
 //! a handler for panics nobody reads); shutting a pool down without blocking.
 
@@ -7,12 +8,12 @@ use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use crate::core::sync::channel::{self, Receiver, Sender};
 use crate::core::sync::thread::{self, JoinHandle};
-use crate::core::sync::{Mutex, PoisonError, RwLock};
+use crate::core::sync::{Mutex, PoisonError};
 
 use crate::core::job::{Executor, Home, Queue, QueueRef, Runnable, refuse_stack_size};
 use crate::core::panic::TaskPanic;
+use crate::core::queues::Queues;
 use crate::core::threads;
 use crate::lazy::Lazy;
 use crate::lazy::promise::Promise;
@@ -81,10 +82,9 @@ pub struct ThreadPool {
 }
 
 struct Shared {
-    /// The only sender of the workers' queue; `None` once the pool is shut down (or
-    /// being dropped), which lets the workers drain the queue and exit. Read-locked to
-    /// send, so that a shutdown never strands a task behind the workers' exit.
-    queue: RwLock<Option<Sender<Runnable>>>,
+    /// The workers' queues; closed once the pool is shut down (or being dropped),
+    /// which lets the workers drain them and exit.
+    queues: Arc<Queues>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     size: usize,
     /// Called with a panic of this pool's tasks that no reader saw. Asserted
@@ -344,9 +344,9 @@ impl ThreadPoolBuilder {
                 ),
             ));
         }
-        let (queue, jobs) = channel::unbounded();
+        let (queues, deques) = Queues::new(workers);
         let shared = Shared {
-            queue: RwLock::new(Some(queue)),
+            queues: Arc::clone(&queues),
             workers: Mutex::new(Vec::new()),
             size: workers,
             panic_handler: self.panic_handler.map(AssertUnwindSafe),
@@ -358,8 +358,8 @@ impl ThreadPoolBuilder {
                 }),
             }),
         };
-        for i in 0..workers {
-            let jobs = jobs.clone();
+        for (i, deque) in deques.into_iter().enumerate() {
+            let queues = Arc::clone(&queues);
             let mut thread = thread::Builder::new().name(format!("{prefix}-{i}"));
             if let Some(bytes) = self.stack_size {
                 thread = thread.stack_size(bytes);
@@ -376,7 +376,7 @@ impl ThreadPoolBuilder {
             let handle = thread.spawn(move || {
                 threads::mark_crate_thread();
                 let _exit = guard;
-                work(&jobs);
+                queues.work(i, deque, run);
             })?;
             shared
                 .workers
@@ -483,14 +483,8 @@ impl ThreadPool {
     /// assert!(Lazy::wait_timeout(&exited, Duration::from_secs(30)).is_ok());
     /// ```
     pub fn shutdown(&self) -> Lazy<()> {
-        let sender = self
-            .shared
-            .queue
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        // Dropping the only sender lets the workers drain the queue, then exit.
-        drop(sender);
+        // The workers drain the queues, then exit.
+        self.shared.queues.close();
         self.shared.exit.when_exited()
     }
 
@@ -503,11 +497,7 @@ impl ThreadPool {
     /// assert!(pool.is_shut_down());
     /// ```
     pub fn is_shut_down(&self) -> bool {
-        self.shared
-            .queue
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_none()
+        self.shared.queues.is_closed()
     }
 
     /// The number of worker threads.
@@ -528,18 +518,8 @@ impl Queue for Shared {
     /// Queues follow-up work; once the pool is shut down, it runs on a new thread, as
     /// it does once the pool is gone.
     fn enqueue(&self, task: Runnable) {
-        let queue = self.queue.read().unwrap_or_else(PoisonError::into_inner);
-        match &*queue {
-            Some(sender) => {
-                // The workers hold the receivers until the sender is dropped, which
-                // needs the write lock: the queue is connected.
-                let sent = sender.send(task);
-                debug_assert!(sent.is_ok(), "transparent_future: pool queue disconnected");
-            }
-            None => {
-                drop(queue);
-                Home::thread().submit(task);
-            }
+        if let Err(task) = self.queues.push(task) {
+            Home::thread().submit(task);
         }
     }
 
@@ -554,28 +534,19 @@ impl Queue for Shared {
     }
 }
 
-/// A worker: run tasks until the pool is dropped and the queue is drained.
-fn work(jobs: &Receiver<Runnable>) {
-    // Dropping the only sender (shutdown, or the pool's drop) ends the loop once the
-    // queue is drained.
-    while let Ok(task) = jobs.recv() {
-        // A task's own panic is caught inside `run` and goes to its readers. This
-        // catches a panic while dropping what the task left behind (a value whose
-        // `Drop` panics, dropped here because nobody holds its future), so that the
-        // worker survives it; the panic hook has already reported it.
-        let _ = catch_unwind(AssertUnwindSafe(move || task.run()));
-    }
+/// How a worker runs one task.
+fn run(task: Runnable) {
+    // A task's own panic is caught inside `run` and goes to its readers. This catches
+    // a panic while dropping what the task left behind (a value whose `Drop` panics,
+    // dropped here because nobody holds its future), so that the worker survives it;
+    // the panic hook has already reported it.
+    let _ = catch_unwind(AssertUnwindSafe(move || task.run()));
 }
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        // Closing the queue lets the workers finish what is queued, then exit.
-        drop(
-            self.queue
-                .get_mut()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
+        // Closing the queues lets the workers finish what is queued, then exit.
+        self.queues.close();
         let workers = std::mem::take(
             self.workers
                 .get_mut()
@@ -616,20 +587,18 @@ impl Executor for ThreadPool {
     /// every task once the pool is [shut down](ThreadPool::shutdown).
     fn execute(&self, task: Runnable) -> io::Result<()> {
         refuse_stack_size(&task, "a ThreadPool")?;
-        let queue = self
-            .shared
-            .queue
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        let Some(sender) = &*queue else {
-            return Err(io::Error::other(
-                "transparent_future: this ThreadPool was shut down; it takes no new tasks",
-            ));
-        };
+        // Adopted before it is queued: a worker may run it at once.
         task.adopt(Home::pool(Arc::downgrade(&self.home)));
-        let sent = sender.send(task);
-        debug_assert!(sent.is_ok(), "transparent_future: pool queue disconnected");
-        Ok(())
+        match self.shared.queues.push(task) {
+            Ok(()) => Ok(()),
+            Err(refused) => {
+                // Never ours: its failure is no unread panic of this pool's.
+                refused.adopt(Home::thread());
+                Err(io::Error::other(
+                    "transparent_future: this ThreadPool was shut down; it takes no new tasks",
+                ))
+            }
+        }
     }
 }
 
@@ -637,16 +606,7 @@ impl fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ThreadPool")
             .field("workers", &self.shared.size)
-            .field(
-                "queued",
-                &self
-                    .shared
-                    .queue
-                    .read()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .as_ref()
-                    .map_or(0, Sender::len),
-            )
+            .field("queued", &self.shared.queues.len())
             .field("shut_down", &self.is_shut_down())
             .finish()
     }

@@ -319,6 +319,10 @@ impl<T> Lazy<T> {
     /// deadlock detector, which refuses a wait that closes a cycle.
     fn block(task: &Arc<dyn Source<T>>, until: Option<Instant>) -> Result<(), WaitError> {
         let core = task.core();
+        if core.settle_if_due() {
+            // Decided already (most reads of a pool's futures): nothing to wait for.
+            return Ok(());
+        }
         if until.is_none() && core.deadline().is_none() && task.relinks() {
             return Lazy::block_helping(task);
         }
@@ -401,9 +405,12 @@ impl<T> Lazy<T> {
             unreachable!("transparent_future: a resolved future without a value")
         };
         // A panic is final and stays in the state, so checking first is exact: past
-        // this point, taking the outcome cannot fail.
-        if let Some(panic) = task.core().panic() {
-            return Err(panic);
+        // this point, taking the outcome cannot fail. (Decided as a value or a
+        // timeout: no panic to look for.)
+        if !task.core().decided_ok() {
+            if let Some(panic) = task.core().panic() {
+                return Err(panic);
+            }
         }
         Ok(this.value.get_or_init(|| task.core().take_for_cache()))
     }

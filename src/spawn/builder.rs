@@ -222,6 +222,7 @@ impl<E: Executor, P> Builder<E, P> {
 
     /// The one path every spawn takes: builds the task with its extras and hands it to
     /// the target executor.
+    #[inline]
     fn spawn_in<T, F, X>(
         mut self,
         timeout: Option<Timeout<T>>,

@@ -1,0 +1,331 @@
+//! A pool's run queues, and how its workers look for work and sleep.
+//!
+//! # Queues
+//!
+//! Each worker owns a LIFO deque (`crossbeam-deque`, as rayon-core uses): a task
+//! spawned on a worker goes onto that worker's own deque, where the worker finds it
+//! again first, while it is still in cache. A task spawned from any other thread goes
+//! onto the pool's FIFO injector. A worker looks for work in that order: its own deque
+//! (newest first), the injector (oldest first, taking a batch into its own deque), then
+//! the other workers' deques (oldest first: in nested fork-join, the oldest task is the
+//! largest piece of work).
+//!
+//! A reader that runs a task itself (work-helping) claims the task's closure, so the
+//! queue entry it leaves behind becomes a no-op for whoever pops it. A reader on a
+//! worker first looks at the top of its own deque: in fork-join, the future it reads is
+//! the one it pushed last, so it pops the entry and runs it, leaving nothing behind.
+//!
+//! # Sleep
+//!
+//! A worker that finds nothing spins a little (with backoff), then sleeps on a condvar.
+//! No lost wake-up, by a store-fence-load handshake on both sides:
+//!
+//! * a submitter pushes, issues a `SeqCst` fence, then reads the count of sleepers and,
+//!   if any, notifies one under the sleep lock;
+//! * a worker about to sleep takes the sleep lock, increments the count, issues a
+//!   `SeqCst` fence, then looks at every queue once more, and waits only if they are
+//!   all empty (it holds the lock from the increment to the wait).
+//!
+//! Of the two fences, one comes first: either the submitter sees the sleeper (and its
+//! notification, taken under the lock, reaches the waiting worker), or the worker's
+//! last look sees the task. A submitter that sees no sleeper costs one fence and one
+//! load of a line that changes only when workers fall asleep or wake.
+//!
+//! # Closing
+//!
+//! Closing (a shutdown, or the pool's last handle going) refuses new tasks and wakes
+//! every worker; each drains what it can find, then exits once a look after the close
+//! finds nothing. Submissions from other threads hold a read lock across their check
+//! and their push, and closing takes the write lock, so no task lands in the injector
+//! after the workers' last look. A worker pushing onto its own deque needs no lock: it
+//! is running, and it empties its own deque before it exits.
+//!
+//! The model checks (`core/model.rs`) run this protocol with the deques replaced by
+//! the model's mutexes (`sync::deque`).
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use crate::core::job::Runnable;
+use crate::core::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use crate::core::sync::deque::{Injector, Steal, Stealer, Worker};
+use crate::core::sync::{Backoff, Condvar, Mutex, PoisonError, RwLock};
+
+/// A pool's queues: one injector, one deque per worker, and the workers' sleep.
+pub(crate) struct Queues {
+    injector: Injector<Runnable>,
+    /// The other ends of the workers' deques, by worker index.
+    stealers: Vec<Stealer<Runnable>>,
+    /// `true` while the pool takes tasks. Read-locked by a submission from a thread
+    /// that is not one of the workers, across its check and its push; write-locked to
+    /// close.
+    open: RwLock<bool>,
+    /// Set once the pool is closed (under the write lock of `open`), for the workers
+    /// and for their own submissions, which take no lock.
+    closed: AtomicBool,
+    sleep: Sleep,
+}
+
+// A panic cannot leave the queues half-changed: the deques are lock-free structures
+// that a panicking task never touches mid-operation, and every lock here ignores
+// poisoning and guards no state of its own (the sleep lock) or one flag. So a pool
+// holding its queues stays unwind-safe, as it was with a channel.
+impl std::panic::UnwindSafe for Queues {}
+impl std::panic::RefUnwindSafe for Queues {}
+
+/// The workers' sleep: a count of sleepers, and a condvar they wait on.
+struct Sleep {
+    lock: Mutex<()>,
+    cond: Condvar,
+    sleepers: AtomicUsize,
+}
+
+/// What the current thread is, if it is a worker: its pool's queues, its index and
+/// its own deque.
+struct Local {
+    queues: Arc<Queues>,
+    index: usize,
+    deque: Worker<Runnable>,
+}
+
+#[cfg(not(transparent_future_shuttle))]
+std::thread_local! {
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+}
+#[cfg(transparent_future_shuttle)]
+shuttle::thread_local! {
+    static LOCAL: RefCell<Option<Local>> = RefCell::new(None);
+}
+
+/// A worker's deque, to hand to [`Queues::work`] on the worker's thread.
+pub(crate) struct WorkerDeque(Worker<Runnable>);
+
+impl Queues {
+    /// Queues for `workers` workers, and each worker's deque.
+    pub(crate) fn new(workers: usize) -> (Arc<Queues>, Vec<WorkerDeque>) {
+        let deques: Vec<Worker<Runnable>> = (0..workers).map(|_| Worker::new_lifo()).collect();
+        let queues = Queues {
+            injector: Injector::new(),
+            stealers: deques.iter().map(Worker::stealer).collect(),
+            open: RwLock::new(true),
+            closed: AtomicBool::new(false),
+            sleep: Sleep {
+                lock: Mutex::new(()),
+                cond: Condvar::new(),
+                sleepers: AtomicUsize::new(0),
+            },
+        };
+        (
+            Arc::new(queues),
+            deques.into_iter().map(WorkerDeque).collect(),
+        )
+    }
+
+    /// Queues `task`, or hands it back if the pool is closed: onto the current
+    /// thread's own deque if it is one of these workers, else onto the injector.
+    pub(crate) fn push(self: &Arc<Self>, task: Runnable) -> Result<(), Runnable> {
+        let task = match self.push_local(task) {
+            Ok(()) => {
+                self.sleep.notify_one();
+                return Ok(());
+            }
+            Err(task) => task,
+        };
+        let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
+        if !*open {
+            return Err(task);
+        }
+        self.injector.push(task);
+        drop(open);
+        self.sleep.notify_one();
+        Ok(())
+    }
+
+    /// Pushes onto this thread's own deque if it is one of these workers and the pool
+    /// is open; otherwise hands the task back.
+    fn push_local(self: &Arc<Self>, task: Runnable) -> Result<(), Runnable> {
+        LOCAL.with(|local| {
+            let local = local.borrow();
+            match local.as_ref() {
+                Some(local)
+                    if Arc::ptr_eq(&local.queues, self)
+                        // ORDERING: Acquire pairs with the close's store: a task
+                        // pushed after the close is seen as refused (a task pushed
+                        // just before is run by this worker, which empties its own
+                        // deque before it exits).
+                        && !self.closed.load(Ordering::Acquire) =>
+                {
+                    local.deque.push(task);
+                    Ok(())
+                }
+                _ => Err(task),
+            }
+        })
+    }
+
+    /// Whether the pool is closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        // ORDERING: Acquire pairs with the close's store (any order would do for a
+        // report; this is the one the workers use).
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Closes the queues: from now on [`Queues::push`] refuses tasks; the workers run
+    /// what is queued, then exit. Returns whether this call closed them.
+    pub(crate) fn close(&self) -> bool {
+        let mut open = self.open.write().unwrap_or_else(PoisonError::into_inner);
+        let was_open = std::mem::replace(&mut *open, false);
+        // ORDERING: SeqCst, so that the store is ordered with the workers' sleep
+        // handshake (their fence, then their look at `closed`).
+        self.closed.store(true, Ordering::SeqCst);
+        drop(open);
+        self.sleep.notify_all();
+        was_open
+    }
+
+    /// How many tasks are queued (entries that a reader has already run included).
+    pub(crate) fn len(&self) -> usize {
+        self.injector.len() + self.stealers.iter().map(Stealer::len).sum::<usize>()
+    }
+
+    /// A worker's loop, on the worker's thread: runs tasks until the queues are closed
+    /// and empty. `run` runs one task.
+    pub(crate) fn work(self: &Arc<Self>, index: usize, deque: WorkerDeque, run: impl Fn(Runnable)) {
+        LOCAL.with(|local| {
+            *local.borrow_mut() = Some(Local {
+                queues: Arc::clone(self),
+                index,
+                deque: deque.0,
+            });
+        });
+        loop {
+            if let Some(task) = self.find_spinning() {
+                run(task);
+                continue;
+            }
+            // ORDERING: Acquire pairs with the close's store: every push the close
+            // allowed (under the read lock) is visible to the look that follows.
+            if self.closed.load(Ordering::Acquire) {
+                match self.find() {
+                    Some(task) => run(task),
+                    None => break,
+                }
+                continue;
+            }
+            self.sleep();
+        }
+        // The deque is empty (the last look found nothing in it): nothing is dropped
+        // unrun with it.
+        let local = LOCAL.with(|local| local.borrow_mut().take());
+        drop(local);
+    }
+
+    /// Looks for a task, spinning with backoff a few rounds before giving up.
+    fn find_spinning(&self) -> Option<Runnable> {
+        let backoff = Backoff::new();
+        loop {
+            if let Some(task) = self.find() {
+                return Some(task);
+            }
+            if backoff.is_completed() {
+                return None;
+            }
+            backoff.snooze();
+        }
+    }
+
+    /// One look for a task, from this worker: its own deque, the injector, the others.
+    fn find(&self) -> Option<Runnable> {
+        LOCAL.with(|local| {
+            let local = local.borrow();
+            let local = local.as_ref()?;
+            if let Some(task) = local.deque.pop() {
+                return Some(task);
+            }
+            if let Some(task) = retrying(|| self.injector.steal_batch_and_pop(&local.deque)) {
+                return Some(task);
+            }
+            let n = self.stealers.len();
+            (1..n).find_map(|k| retrying(|| self.stealers[(local.index + k) % n].steal()))
+        })
+    }
+
+    /// Whether any queue holds a task.
+    fn has_work(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    /// Sleeps until a submission or the close wakes this worker (or spuriously).
+    fn sleep(&self) {
+        let sleep = &self.sleep;
+        let guard = sleep.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        // ORDERING: SeqCst increment and fence: the sleeper's half of the handshake in
+        // the module's notes; the look below cannot miss a task whose submitter missed
+        // this sleeper.
+        sleep.sleepers.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        // ORDERING: SeqCst, ordered after the fence, as the close's store.
+        if !self.has_work() && !self.closed.load(Ordering::SeqCst) {
+            drop(sleep.cond.wait(guard).unwrap_or_else(PoisonError::into_inner));
+        } else {
+            drop(guard);
+        }
+        // ORDERING: Relaxed: the count is read only after a submitter's fence; a
+        // stale higher count costs one needless notification.
+        sleep.sleepers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Sleep {
+    /// Wakes one sleeping worker, if any: the submitter's half of the handshake.
+    fn notify_one(&self) {
+        // ORDERING: the fence orders the push before the read of the count (see the
+        // module's notes); the read itself may then be Relaxed.
+        fence(Ordering::SeqCst);
+        if self.sleepers.load(Ordering::Relaxed) > 0 {
+            let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+            self.cond.notify_one();
+        }
+    }
+
+    /// Wakes every worker (the close).
+    fn notify_all(&self) {
+        let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.cond.notify_all();
+    }
+}
+
+/// A steal, tried again while it asks to be retried (another thread raced it).
+fn retrying(steal: impl Fn() -> Steal<Runnable>) -> Option<Runnable> {
+    loop {
+        let attempt = steal();
+        if !attempt.is_retry() {
+            return attempt.success();
+        }
+    }
+}
+
+/// If this thread is a worker and `job` is the task on top of its own deque (the one
+/// it pushed last), pops it and runs it here; returns whether it did. A reader's fast
+/// path in nested fork-join: no entry is left behind for a worker to skip.
+pub(crate) fn run_if_on_top(job: *const ()) -> bool {
+    let popped = LOCAL.with(|local| {
+        let local = local.borrow();
+        let local = local.as_ref()?;
+        let top = local.deque.pop()?;
+        if top.job_ptr() == Some(job) {
+            Some(top)
+        } else {
+            // Not ours: back where it was (the top of a LIFO deque).
+            local.deque.push(top);
+            None
+        }
+    });
+    match popped {
+        Some(task) => {
+            task.run();
+            true
+        }
+        None => false,
+    }
+}

@@ -4,7 +4,8 @@
 
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Weak};
+use std::num::NonZeroU32;
+use std::sync::{Arc, PoisonError as StdPoisonError, RwLock as StdRwLock, Weak};
 
 use crate::core::panic::TaskPanic;
 use crate::core::sync::{Mutex, PoisonError, thread};
@@ -49,27 +50,82 @@ pub(crate) trait Queue: Send + Sync {
     fn unread_panic(&self, panic: TaskPanic);
 }
 
-/// A pool's queue as homes refer to it. A sized box around the trait object, so that a
-/// [`Home`] is a thin `Weak`: one word in every future's state, not two. The pool owns
-/// the only strong reference; once the pool is gone, homes fall back to new threads.
-pub(crate) struct QueueRef(pub(crate) Weak<dyn Queue>);
+/// The live pools, by slot: what a [`Home`] names. A home is a slot and the generation
+/// of the pool that had the slot when the home was made, so that stamping a task with
+/// its pool writes two numbers: no reference count of the pool's is touched on the
+/// spawn path (where every worker would contend for it). Looked up only for follow-up
+/// work and for unread panics. The std lock: it is never held across anything that
+/// blocks, so the model checker need not see it.
+static POOLS: StdRwLock<Vec<Slot>> = StdRwLock::new(Vec::new());
 
-// A queue reference only hands work to the pool; a panic cannot leave it half-changed,
-// so a pool holding one stays as unwind-safe as its queue (which it was before).
-impl std::panic::UnwindSafe for QueueRef {}
-impl std::panic::RefUnwindSafe for QueueRef {}
+struct Slot {
+    generation: NonZeroU32,
+    /// The pool's queue while the pool lives; `None` once the slot is free.
+    queue: Option<Weak<dyn Queue>>,
+}
+
+/// A pool's entry in the registry of live pools, owned by the pool: dropped with the
+/// pool's last handle, after which its homes fall back to new threads. Its slot is
+/// reused under a new generation, so an old home never finds a new pool.
+pub(crate) struct QueueRef(PoolId);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct PoolId {
+    slot: u32,
+    generation: NonZeroU32,
+}
 
 impl QueueRef {
-    fn queue(&self) -> Option<Arc<dyn Queue>> {
-        self.0.upgrade()
+    /// Registers `queue` (a pool's, held weakly: the registry keeps no pool alive).
+    pub(crate) fn register(queue: Weak<dyn Queue>) -> QueueRef {
+        let mut pools = POOLS.write().unwrap_or_else(StdPoisonError::into_inner);
+        let free = pools.iter().position(|slot| slot.queue.is_none());
+        let id = match free {
+            Some(at) => {
+                let slot = &mut pools[at];
+                slot.generation = slot.generation.checked_add(1).unwrap_or(NonZeroU32::MIN);
+                slot.queue = Some(queue);
+                PoolId {
+                    slot: u32::try_from(at).expect("transparent_future: over 2^32 live pools"),
+                    generation: slot.generation,
+                }
+            }
+            None => {
+                pools.push(Slot {
+                    generation: NonZeroU32::MIN,
+                    queue: Some(queue),
+                });
+                PoolId {
+                    slot: u32::try_from(pools.len() - 1)
+                        .expect("transparent_future: over 2^32 live pools"),
+                    generation: NonZeroU32::MIN,
+                }
+            }
+        };
+        QueueRef(id)
+    }
+
+    /// The home of the tasks this pool accepts.
+    pub(crate) fn home(&self) -> Home {
+        Home { pool: Some(self.0) }
+    }
+}
+
+impl Drop for QueueRef {
+    fn drop(&mut self) {
+        let mut pools = POOLS.write().unwrap_or_else(StdPoisonError::into_inner);
+        let released = pools[self.0.slot as usize].queue.take();
+        drop(pools);
+        // A `Weak`: dropping it runs no pool code, but outside the lock all the same.
+        drop(released);
     }
 }
 
 /// Where follow-up work of a task goes (a continuation whose input is already there):
-/// the task's pool if it is still alive, else a new thread. One word in every state.
-#[derive(Clone, Default)]
+/// the task's pool if it is still alive, else a new thread. Eight bytes, `Copy`.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub(crate) struct Home {
-    pool: Option<Weak<QueueRef>>,
+    pool: Option<PoolId>,
 }
 
 impl Home {
@@ -78,21 +134,41 @@ impl Home {
         Home::default()
     }
 
-    /// Follow-up work on a pool, while it lives.
-    pub(crate) fn pool(queue: Weak<QueueRef>) -> Self {
-        Home { pool: Some(queue) }
+    /// The home as one word, for a state to keep in an atomic (0: a new thread).
+    pub(crate) fn to_bits(self) -> u64 {
+        match self.pool {
+            None => 0,
+            Some(id) => (u64::from(id.slot) << 32) | u64::from(id.generation.get()),
+        }
+    }
+
+    /// The home that [`Home::to_bits`] gave `bits`.
+    pub(crate) fn from_bits(bits: u64) -> Self {
+        let generation = NonZeroU32::new((bits & u64::from(u32::MAX)) as u32);
+        Home {
+            pool: generation.map(|generation| PoolId {
+                slot: (bits >> 32) as u32,
+                generation,
+            }),
+        }
     }
 
     /// The pool's queue, if this home is a pool that is still alive.
     fn queue(&self) -> Option<Arc<dyn Queue>> {
-        self.pool.as_ref()?.upgrade()?.queue()
+        let id = self.pool?;
+        let pools = POOLS.read().unwrap_or_else(StdPoisonError::into_inner);
+        let slot = pools.get(id.slot as usize)?;
+        if slot.generation != id.generation {
+            return None;
+        }
+        slot.queue.as_ref()?.upgrade()
     }
 
     /// Where a downstream future fed by a task living here goes: follow-ups stay on
     /// the same pool; nothing to help (the downstream has no closure of its own).
     pub(crate) fn follower(&self) -> Placement {
         Placement {
-            home: self.clone(),
+            home: *self,
             helpable: false,
         }
     }

@@ -8,9 +8,8 @@
 //! the reader's handle caches the value in its own `OnceCell`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::AtomicU64;
 
-use crate::core::sync::atomic::{AtomicU8, Ordering};
+use crate::core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use crate::core::sync::{self, Condvar, Duration, Instant, Mutex, MutexGuard, PoisonError};
 
 use crate::core::job::runnable;
@@ -50,10 +49,6 @@ struct Inner<T> {
     /// three of a `Vec` (most futures are never watched; see `docs/performance.md`).
     #[allow(clippy::box_collection)]
     watchers: Option<Box<Vec<Watcher>>>,
-    /// Where follow-up work goes: set when the future is made, and again by a pool
-    /// when it accepts the task (before anyone can see the future), so it lives under
-    /// the lock, where it costs no extra space.
-    home: Home,
 }
 
 /// A callback run once, on the thread that decides the outcome, after the lock is
@@ -122,7 +117,7 @@ fn fire_all(watchers: Box<Vec<Watcher>>, by: DecidedBy) {
 }
 
 /// Identifies a registered watcher, to remove it.
-static NEXT_WATCHER: AtomicU64 = AtomicU64::new(1);
+static NEXT_WATCHER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// When a future's outcome becomes a timeout, and the value a reader sees then.
 pub(crate) struct Timeout<T> {
@@ -165,6 +160,10 @@ pub(crate) struct Core<T> {
     /// section as the slot; read without the lock by the queries that only need to
     /// know (and by a spinning reader). Beside `helpable`: it costs no space.
     status: AtomicU8,
+    /// Where follow-up work goes ([`Home::to_bits`]): set when the future is made, and
+    /// again by a pool when it accepts the task, before the task is queued. An atomic
+    /// so that the pool's stamp takes no lock.
+    home: AtomicU64,
     timeout: Option<Timeout<T>>,
 }
 
@@ -177,11 +176,11 @@ impl<T> Core<T> {
                 observed: false,
                 on_timer: false,
                 watchers: None,
-                home: place.home,
             }),
             cond: Condvar::new(),
             helpable: place.helpable,
             status: AtomicU8::new(PENDING),
+            home: AtomicU64::new(place.home.to_bits()),
             timeout,
         }
     }
@@ -225,12 +224,16 @@ impl<T> Core<T> {
 
     /// Where follow-up work of this future runs.
     pub(crate) fn home(&self) -> Home {
-        self.lock().home.clone()
+        // ORDERING: Acquire pairs with `adopt`'s Release. (The pool stamps the task
+        // before it queues it, which orders it for every thread that can see the
+        // future anyway.)
+        Home::from_bits(self.home.load(Ordering::Acquire))
     }
 
     /// Sends follow-up work of this future to `home` from now on.
     pub(crate) fn adopt(&self, home: Home) {
-        self.lock().home = home;
+        // ORDERING: Release, see `home`.
+        self.home.store(home.to_bits(), Ordering::Release);
     }
 
     /// Locks the state. No user code ever runs under this lock (values are moved out
@@ -597,7 +600,7 @@ impl<T> Drop for Core<T> {
             } => panic.clone(),
             _ => return,
         };
-        inner.home.unread_panic(unread);
+        Home::from_bits(*self.home.get_mut()).unread_panic(unread);
     }
 }
 

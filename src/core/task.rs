@@ -105,8 +105,10 @@ pub(crate) struct Task<T, F, X = ()> {
 
 enum JobState<F> {
     Unclaimed(F),
-    /// Being run by this thread (what the deadlock detector follows).
+    /// Claimed by this thread (what the deadlock detector follows while the outcome
+    /// is undecided; it stays recorded after the task publishes).
     Running(thread::Thread),
+    /// Dropped unrun (the executor abandoned it).
     Finished,
 }
 
@@ -180,6 +182,10 @@ where
             // A wait through this future ends at its deadline: no deadlock.
             return Blocker::Nothing;
         }
+        if self.core.settle_if_due() {
+            // Decided: its runner (still recorded) waits for nothing on its behalf.
+            return Blocker::Nothing;
+        }
         match &*self.job.lock().unwrap_or_else(PoisonError::into_inner) {
             JobState::Running(thread) => Blocker::Runner(thread.clone()),
             JobState::Unclaimed(_) | JobState::Finished => Blocker::Nothing,
@@ -197,7 +203,8 @@ where
     /// so does one that no reader may run (a thread of its own, or a deadline).
     fn running(&self) -> bool {
         match &*self.job.lock().unwrap_or_else(PoisonError::into_inner) {
-            JobState::Running(_) => true,
+            // The runner stays recorded after it publishes: decided is not running.
+            JobState::Running(_) => !self.core.settle_if_due(),
             JobState::Unclaimed(_) => !self.core.may_help(),
             JobState::Finished => false,
         }
@@ -279,7 +286,8 @@ where
                 },
             );
             let result = catch_unwind(AssertUnwindSafe(f)).map_err(TaskPanic::new);
-            self.finish();
+            // The job stays `Running` (one lock fewer per task): once the outcome is
+            // published, `blocker` and `running` look at the state first.
             drop(running);
             self.core.publish(result);
             true

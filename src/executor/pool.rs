@@ -75,9 +75,9 @@ type PanicHandler = Arc<dyn Fn(TaskPanic) + Send + Sync>;
 #[derive(Clone)]
 pub struct ThreadPool {
     shared: Arc<Shared>,
-    /// What this pool's futures refer to for their follow-up work (a weak reference to
-    /// `shared`, behind a sized box so that a future's home is one word); dropped with
-    /// the last handle, so that nothing keeps the pool alive.
+    /// This pool's entry in the registry of live pools, which its futures name for
+    /// their follow-up work; dropped with the last handle (nothing keeps the pool
+    /// alive).
     home: Arc<QueueRef>,
 }
 
@@ -386,7 +386,7 @@ impl ThreadPoolBuilder {
         }
         let shared = Arc::new(shared);
         let queue: Arc<dyn Queue> = shared.clone();
-        let home = Arc::new(QueueRef(Arc::downgrade(&queue)));
+        let home = Arc::new(QueueRef::register(Arc::downgrade(&queue)));
         Ok(ThreadPool { shared, home })
     }
 }
@@ -588,7 +588,7 @@ impl Executor for ThreadPool {
     fn execute(&self, task: Runnable) -> io::Result<()> {
         refuse_stack_size(&task, "a ThreadPool")?;
         // Adopted before it is queued: a worker may run it at once.
-        task.adopt(Home::pool(Arc::downgrade(&self.home)));
+        task.adopt(self.home.home());
         match self.shared.queues.push(task) {
             Ok(()) => Ok(()),
             Err(refused) => {

@@ -4,7 +4,9 @@
 //!   `ThreadPool::spawn_lazy`, `rayon::scope` spawning into result slots, tokio's
 //!   `spawn` + `.await` on a two-worker runtime.
 //! * `fib_24`, `fib_30`: nested fork-join, a pool future per left branch read after
-//!   computing the right one (75,024 and 1,346,268 forks), against `rayon::join`.
+//!   computing the right one (75,024 and 1,346,268 forks), against `rayon::join`; and
+//!   the floor of a fork that is a shared heap object passed through a deque, on one
+//!   thread.
 //! * `dir_tree`: the total size of the files under a real directory tree, a future per
 //!   subdirectory, against rayon's `par_iter` over the subdirectories.
 //! * `wake_up`: a reader blocked on a task that is already running, woken when the task
@@ -19,8 +21,8 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -113,6 +115,24 @@ fn fib_rayon(n: u32) -> u64 {
     left + right
 }
 
+/// The floor of any design in which a fork is a shared heap object handed through a
+/// queue: the left branch allocates a state of the size of ours (an `Arc` of 128
+/// bytes), shares it (a clone), pushes it onto a work-stealing deque and pops it back,
+/// all on one thread, with no claim, no publication and no wake-up. What a pool future
+/// adds on top is the rest of `ours_pool_future_per_fork`.
+fn fib_floor(n: u32, deque: &crossbeam_deque::Worker<Arc<[u64; 14]>>) -> u64 {
+    if n < 2 {
+        return u64::from(n);
+    }
+    let state = Arc::new([u64::from(n); 14]);
+    deque.push(Arc::clone(&state));
+    let right = fib_floor(n - 2, deque);
+    let popped = deque.pop().expect("the deque holds what this call pushed");
+    let left = fib_floor(n - 1, deque) + popped[0] - u64::from(n);
+    drop(state);
+    left + right
+}
+
 fn fib(c: &mut Criterion, n: u32, samples: usize, secs: u64) {
     let rayon = rayon_pool();
     let expected = if n == 24 { 46_368 } else { 832_040 };
@@ -131,6 +151,14 @@ fn fib(c: &mut Criterion, n: u32, samples: usize, secs: u64) {
     g.bench_function("rayon_join", |b| {
         b.iter(|| {
             let x = rayon.install(|| fib_rayon(black_box(n)));
+            assert_eq!(x, expected);
+            x
+        })
+    });
+    let deque = crossbeam_deque::Worker::new_lifo();
+    g.bench_function("floor_alloc_share_queue_one_thread", |b| {
+        b.iter(|| {
+            let x = fib_floor(black_box(n), &deque);
             assert_eq!(x, expected);
             x
         })
@@ -267,11 +295,7 @@ fn wake_up(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3));
     g.bench_function(BenchmarkId::new("ours", "pool"), |b| {
         b.iter_custom(|iters| {
-            wake_rounds(
-                iters,
-                |work| pool.spawn_lazy(work),
-                |x: Lazy<Instant>| *x,
-            )
+            wake_rounds(iters, |work| pool.spawn_lazy(work), |x: Lazy<Instant>| *x)
         })
     });
     g.bench_function(BenchmarkId::new("crossbeam_bounded1", "rayon_pool"), |b| {

@@ -430,13 +430,20 @@ impl<T> Core<T> {
         Some(at)
     }
 
-    /// Blocks until the outcome is decided, or until `until` passes (`None`: no limit).
+    /// Blocks until the outcome is decided, or until `until` passes (`None`: no limit):
+    /// spins first ([`Core::spin`]), then sleeps ([`Core::park`]).
+    pub(crate) fn wait(&self, until: Option<Instant>) -> Waited {
+        self.spin(until);
+        self.park(until)
+    }
+
+    /// Sleeps on the condvar until the outcome is decided, or until `until` passes
+    /// (`None`: no limit); for a caller that has spun already.
     ///
     /// A future with a deadline is decided as a timeout by the first reader that holds
     /// the lock after the deadline while the task has not published; that reader is
     /// woken at the deadline by its own timed wait, not by the task.
-    pub(crate) fn wait(&self, until: Option<Instant>) -> Waited {
-        self.spin(until);
+    pub(crate) fn park(&self, until: Option<Instant>) -> Waited {
         let mut inner = self.lock();
         loop {
             let now = sync::now();
@@ -469,9 +476,10 @@ impl<T> Core<T> {
 
     /// Spins (with backoff) for up to [`SPIN`], and no later than `until` or the
     /// deadline, while the outcome is undecided: a result that comes within it is seen
-    /// without sleeping on the condvar and being woken by the kernel. The caller's wait
-    /// then finds it decided under the lock.
-    fn spin(&self, until: Option<Instant>) {
+    /// without sleeping on the condvar and being woken by the kernel. Returns whether a
+    /// publication decided the outcome meanwhile (a passed deadline is left for the
+    /// caller's wait to decide, under the lock).
+    pub(crate) fn spin(&self, until: Option<Instant>) -> bool {
         let deadline = self.timeout.as_ref().map(|t| t.at);
         let limit = match (until, deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -488,13 +496,14 @@ impl<T> Core<T> {
                 // Past the short spin: keep looking, but give the core away between
                 // looks (the task may be waiting for it), and stop at the end.
                 if sync::now() >= end {
-                    return;
+                    return false;
                 }
                 sync::thread::yield_now();
             } else {
                 backoff.snooze();
             }
         }
+        true
     }
 
     /// Moves the decided outcome out for the handle's cache. Call only once the outcome

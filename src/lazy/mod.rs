@@ -331,10 +331,12 @@ impl<T> Lazy<T> {
             // than sleep while it sits in a queue. Again after each step: running one
             // step (a `then`'s closure) may queue the next (the future it returned).
             while !core.settle_if_due() && task.help() {}
-            if !core.settle_if_due() {
+            // A short wait ends in the spin, before the deadlock registry (a global
+            // lock and a walk of the graph) is ever taken.
+            if !core.settle_if_due() && !core.spin(None) {
                 let node: Arc<dyn Node> = task.clone();
                 let _edge = deadlock::enter_wait(&node).map_err(WaitError::Deadlock)?;
-                core.wait(None);
+                core.park(None);
             }
             return Ok(());
         }

@@ -266,7 +266,12 @@ impl Queues {
         fence(Ordering::SeqCst);
         // ORDERING: SeqCst, ordered after the fence, as the close's store.
         if !self.has_work() && !self.closed.load(Ordering::SeqCst) {
-            drop(sleep.cond.wait(guard).unwrap_or_else(PoisonError::into_inner));
+            drop(
+                sleep
+                    .cond
+                    .wait(guard)
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
         } else {
             drop(guard);
         }

@@ -353,8 +353,12 @@ pub(crate) fn run_if_on_top(job: *const ()) -> bool {
         if top.job_ptr() == Some(job) {
             Some(top)
         } else {
-            // Not ours: back where it was (the top of a LIFO deque).
+            // Not ours: back where it was (the top of a LIFO deque). While it was out,
+            // a worker about to sleep may have found every queue empty and gone to
+            // sleep; as after any push, wake one, or the task could sit here while
+            // this reader sleeps on a task that needs it done.
             local.deque.push(top);
+            local.queues.sleep.notify_one();
             None
         }
     });

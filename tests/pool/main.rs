@@ -1,9 +1,11 @@
-//! Futures on shared workers: `ThreadPool`, its work-helping, races under load, a
-//! hundred thousand pending futures, and rayon as an executor (cargo feature `rayon`).
+//! Futures on shared workers: `ThreadPool`, its work-helping, readers blocked on
+//! running tasks (asleep, and released at their limits), races under load, a hundred
+//! thousand pending futures, and rayon as an executor (cargo feature `rayon`).
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod blocked_readers;
 #[cfg(feature = "rayon")]
 mod on_rayon;
 mod pending_futures;

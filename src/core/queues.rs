@@ -10,6 +10,17 @@
 //! the other workers' deques (oldest first: in nested fork-join, the oldest task is the
 //! largest piece of work).
 //!
+//! Every [`FAIR_TURN`]th look goes the other way round: the injector first, then the
+//! oldest task of the worker's own deque. A task that queues itself again from a
+//! worker (an actor's drain handing its worker back after a batch, any loop that
+//! yields by resubmitting) lands on top of the worker's own deque and would be found
+//! first every time; without these turns, the injector's tasks and the older tasks
+//! beneath it would wait until it stops, however long (on a one-worker pool, for
+//! good; the old single FIFO channel put such a task at the back). With them, every
+//! `FAIR_TURN`th task a worker takes is the injector's oldest or, if the injector is
+//! empty, its own deque's oldest. Only the order of queued tasks changes: a turn is
+//! taken between tasks, never inside one, so fork-join nesting is unaffected.
+//!
 //! A reader that runs a task itself (work-helping) claims the task's closure, so the
 //! queue entry it leaves behind becomes a no-op for whoever pops it. A reader on a
 //! worker first looks at the top of its own deque: in fork-join, the future it reads is
@@ -43,13 +54,18 @@
 //! The model checks (`core/model.rs`) run this protocol with the deques replaced by
 //! the model's mutexes (`sync::deque`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use crate::core::job::Runnable;
 use crate::core::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use crate::core::sync::deque::{Injector, Steal, Stealer, Worker};
 use crate::core::sync::{Backoff, Condvar, Mutex, PoisonError, RwLock};
+
+/// Every how many looks for work a worker first looks at the oldest queued tasks (the
+/// injector's, then its own deque's oldest), so that a task that keeps queueing itself
+/// on top of its own deque cannot hold off the others (see the module's notes).
+const FAIR_TURN: u32 = 4;
 
 /// A pool's queues: one injector, one deque per worker, and the workers' sleep.
 pub(crate) struct Queues {
@@ -86,6 +102,8 @@ struct Local {
     queues: Arc<Queues>,
     index: usize,
     deque: Worker<Runnable>,
+    /// Looks for work so far, for the fair turns.
+    looks: Cell<u32>,
 }
 
 #[cfg(not(transparent_future_shuttle))]
@@ -196,6 +214,7 @@ impl Queues {
                 queues: Arc::clone(self),
                 index,
                 deque: deque.0,
+                looks: Cell::new(0),
             });
         });
         loop {
@@ -234,11 +253,24 @@ impl Queues {
         }
     }
 
-    /// One look for a task, from this worker: its own deque, the injector, the others.
+    /// One look for a task, from this worker: its own deque, the injector, the others
+    /// (every [`FAIR_TURN`]th look, the injector and its own deque's oldest first).
     fn find(&self) -> Option<Runnable> {
         LOCAL.with(|local| {
             let local = local.borrow();
             let local = local.as_ref()?;
+            let looks = local.looks.get().wrapping_add(1);
+            local.looks.set(looks);
+            if looks % FAIR_TURN == 0 {
+                // A fair turn: the oldest work first, the injector's, then this
+                // worker's own (taken from the old end, as a thief would).
+                if let Some(task) = retrying(|| self.injector.steal_batch_and_pop(&local.deque)) {
+                    return Some(task);
+                }
+                if let Some(task) = retrying(|| self.stealers[local.index].steal()) {
+                    return Some(task);
+                }
+            }
             if let Some(task) = local.deque.pop() {
                 return Some(task);
             }
@@ -321,8 +353,12 @@ pub(crate) fn run_if_on_top(job: *const ()) -> bool {
         if top.job_ptr() == Some(job) {
             Some(top)
         } else {
-            // Not ours: back where it was (the top of a LIFO deque).
+            // Not ours: back where it was (the top of a LIFO deque). While it was out,
+            // a worker about to sleep may have found every queue empty and gone to
+            // sleep; as after any push, wake one, or the task could sit here while
+            // this reader sleeps on a task that needs it done.
             local.deque.push(top);
+            local.queues.sleep.notify_one();
             None
         }
     });

@@ -90,17 +90,16 @@ pub(crate) enum DecidedBy {
 #[inline]
 fn fire(watchers: Option<Box<Vec<Watcher>>>, by: DecidedBy) {
     if let Some(watchers) = watchers {
-        fire_all(watchers, by);
+        fire_all(*watchers, by);
     }
 }
 
-#[allow(clippy::box_collection)] // the field's type, see `Inner::watchers`
 #[inline(never)]
-fn fire_all(watchers: Box<Vec<Watcher>>, by: DecidedBy) {
+fn fire_all(watchers: Vec<Watcher>, by: DecidedBy) {
     // Callbacks run code for the crate: a drop in them must not join threads.
     let _crate_code = crate::core::threads::crate_code();
     let mut first_panic = None;
-    for w in *watchers {
+    for w in watchers {
         let callback = w.callback;
         if w.user_code && by != DecidedBy::Task {
             // On a new thread, the callback is free to run user code.

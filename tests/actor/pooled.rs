@@ -2,8 +2,8 @@
 //! and an executor that refuses the work fails the calls clearly.
 
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use transparent_future::executor::{Executor, Runnable, ThreadPerTask};
@@ -51,6 +51,17 @@ fn a_busy_actor_hands_its_worker_back_to_the_pool() {
     within(secs(30), || {
         let pool = ThreadPool::new(1);
         let actor = Actor::on(&pool, 0_usize);
+        // The first call holds the worker until the other task is queued, so that all
+        // 20,000 calls are still ahead of it then, however fast the worker drains.
+        let (started_tx, started) = mpsc::channel();
+        let (go_tx, go) = mpsc::channel::<()>();
+        actor.call(move |_| {
+            started_tx.send(()).unwrap();
+            let _ = go.recv_timeout(Duration::from_secs(20));
+        });
+        started
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the worker never started the actor");
         let done = Arc::new(AtomicUsize::new(0));
         for _ in 0..20_000 {
             let done = done.clone();
@@ -61,6 +72,7 @@ fn a_busy_actor_hands_its_worker_back_to_the_pool() {
         }
         let d = done.clone();
         let other = pool.spawn_lazy(move || d.load(Ordering::SeqCst));
+        go_tx.send(()).unwrap();
         // A bounded wait never runs the task here: a worker must get to it.
         let seen = *Lazy::wait_timeout(&other, Duration::from_secs(20)).unwrap();
         assert!(

@@ -18,11 +18,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "rayon")]
+use transparent_future::Builder;
 use transparent_future::debug::CycleLink;
 use transparent_future::executor::ThreadPerTask;
-use transparent_future::{
-    Builder, Lazy, Outcome, ThreadPool, TimeoutPolicy, spawn_lazy, spawn_lazy_with,
-};
+use transparent_future::{Lazy, Outcome, ThreadPool, TimeoutPolicy, spawn_lazy, spawn_lazy_with};
 
 // ---------------------------------------------------------------------------------
 // Durations and watchdogs.

@@ -99,7 +99,9 @@ fn fire(watchers: Option<Box<Vec<Watcher>>>, by: DecidedBy) {
     }
 }
 
-#[allow(clippy::box_collection)] // the field's type, see `Inner::watchers`
+// The box is passed on as it is, one word: `fire` stays small where it is inlined
+// (most futures have no watchers), and the list is freed out of line, here.
+#[allow(clippy::box_collection, clippy::boxed_local)] // the field's type, see `Inner::watchers`
 #[inline(never)]
 fn fire_all(watchers: Box<Vec<Watcher>>, by: DecidedBy) {
     // Callbacks run code for the crate: a drop in them must not join threads.

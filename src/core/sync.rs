@@ -282,9 +282,6 @@ mod model {
             pub(crate) fn stealer(&self) -> Stealer<T> {
                 Stealer(Arc::clone(&self.0))
             }
-            pub(crate) fn is_empty(&self) -> bool {
-                lock(&self.0).is_empty()
-            }
         }
 
         /// Another thread's end of a worker's deque: takes the oldest.
@@ -372,8 +369,6 @@ mod model {
                 self.0
             }
         }
-        #[derive(Debug)]
-        pub(crate) struct RecvError;
         #[derive(Debug, PartialEq, Eq)]
         pub(crate) enum TryRecvError {
             Empty,
@@ -408,9 +403,6 @@ mod model {
                 self.0.cond.notify_one();
                 Ok(())
             }
-            pub(crate) fn len(&self) -> usize {
-                self.0.lock().queue.len()
-            }
         }
 
         impl<T> Clone for Sender<T> {
@@ -439,22 +431,6 @@ mod model {
                     Some(value) => Ok(value),
                     None if state.senders == 0 => Err(TryRecvError::Disconnected),
                     None => Err(TryRecvError::Empty),
-                }
-            }
-            pub(crate) fn recv(&self) -> Result<T, RecvError> {
-                let mut state = self.0.lock();
-                loop {
-                    if let Some(value) = state.queue.pop_front() {
-                        return Ok(value);
-                    }
-                    if state.senders == 0 {
-                        return Err(RecvError);
-                    }
-                    state = self
-                        .0
-                        .cond
-                        .wait(state)
-                        .unwrap_or_else(PoisonError::into_inner);
                 }
             }
             pub(crate) fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {

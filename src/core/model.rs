@@ -385,3 +385,194 @@ fn model_pool_shutdown_races_spawners() {
         drop(pool);
     });
 }
+
+/// Queues `f` on `pool` as a task that only a worker runs (no reader helps with it),
+/// or hands back the pool's refusal.
+fn submit_unhelped(
+    pool: &ThreadPool,
+    f: impl FnOnce() -> u32 + Send + 'static,
+) -> std::io::Result<Arc<dyn Source<u32>>> {
+    let placement = Placement {
+        helpable: false,
+        ..Placement::executor(pool)
+    };
+    let (source, job) = new_task(Core::new(None, placement), f, ());
+    pool.execute(Runnable::new(job))?;
+    Ok(source)
+}
+
+/// A task that raises `flag` (it has run) and returns `value`.
+fn raiser(flag: &Arc<Flag>, value: u32) -> impl FnOnce() -> u32 + Send + 'static {
+    let flag = Arc::clone(flag);
+    move || {
+        flag.raise(DecidedBy::Task);
+        value
+    }
+}
+
+#[test]
+fn model_pool_submitter_races_a_worker_falling_asleep() {
+    // A thread outside the pool queues two tasks on the injector of a two-worker pool
+    // while the workers look for work, spin and go to sleep; the first task blocks
+    // until the second has run, and nobody helps. So the second must reach the worker
+    // that is not running the first: a submission that misses a worker on its way to
+    // sleep (the count of sleepers and the last look), or a task that one worker holds
+    // out of every queue (a batch taken from the injector) while the other falls
+    // asleep, leaves the first task blocked forever (a deadlock to the model).
+    explore("pool submit vs sleep", || {
+        let pool = ThreadPool::new(2);
+        let submitter = {
+            let pool = pool.clone();
+            thread::spawn(move || {
+                let second_ran = Arc::new(Flag::default());
+                let waits = Arc::clone(&second_ran);
+                let first = submit_unhelped(&pool, move || {
+                    waits.wait();
+                    1
+                })
+                .expect("the pool is running");
+                let second =
+                    submit_unhelped(&pool, raiser(&second_ran, 2)).expect("the pool is running");
+                (first, second)
+            })
+        };
+        let (first, second) = submitter.join().unwrap();
+        assert_eq!(read(first.core()).unwrap(), 1);
+        assert_eq!(read(second.core()).unwrap(), 2);
+        drop(pool);
+    });
+}
+
+#[test]
+fn model_pool_local_task_reaches_the_other_worker() {
+    // A task running on a worker spawns a task onto that worker's own deque, reads
+    // another future first, then blocks until the spawned task has run, without
+    // helping it. The other future belongs to an executor that lets its readers help
+    // and has not started it, so reading it helps: the reader looks at the top of its
+    // deque, pops the spawned task (not the one it reads), puts it back and runs the
+    // other future itself. The other worker, with nothing else to do, falls asleep
+    // meanwhile: it must be woken to steal the spawned task from the first worker's
+    // deque, even if its last look fell while the task was popped.
+    explore("pool local push vs sleep", || {
+        let pool = ThreadPool::new(2);
+        let inner_pool = pool.clone();
+        let outer = submit_unhelped(&pool, move || {
+            let helpable = Placement {
+                helpable: true,
+                ..Placement::thread()
+            };
+            let (other, _never_queued) = new_task(Core::new(None, helpable), || 5, ());
+            let spawned_ran = Arc::new(Flag::default());
+            let spawned =
+                submit_unhelped(&inner_pool, raiser(&spawned_ran, 2)).expect("the pool is running");
+            while other.help() {}
+            assert_eq!(read(other.core()).unwrap(), 5);
+            spawned_ran.wait();
+            read(spawned.core()).unwrap() + 1
+        })
+        .expect("the pool is running");
+        assert_eq!(read(outer.core()).unwrap(), 3);
+        drop(pool);
+    });
+}
+
+#[test]
+fn model_pool_close_races_outside_and_worker_submissions() {
+    // The pool is shut down while a thread outside it submits a task and a task on a
+    // worker spawns three onto its own deque (each a chance to race the close), then
+    // blocks (without helping) until every one accepted has run. Every accepted task
+    // runs exactly once (a worker's accepted spawn included: the other worker must not
+    // exit while it sits on the first worker's deque), every refused one is refused
+    // with the shutdown error and never runs, and the workers exit (a worker left
+    // blocked is a deadlock to the model).
+    explore("pool close vs submissions", || {
+        let pool = ThreadPool::new(2);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let refused = |e: std::io::Error| {
+            assert!(e.to_string().contains("shut down"), "{e}");
+        };
+        let inner_pool = pool.clone();
+        let inner_runs = Arc::clone(&runs);
+        let outer = submit_unhelped(&pool, move || {
+            let mut accepted = Vec::new();
+            for _ in 0..3 {
+                let spawned_ran = Arc::new(Flag::default());
+                let r = Arc::clone(&inner_runs);
+                let raise = raiser(&spawned_ran, 0);
+                match submit_unhelped(&inner_pool, move || {
+                    r.fetch_add(1, SeqCst);
+                    raise()
+                }) {
+                    Ok(spawned) => accepted.push((spawned, spawned_ran)),
+                    Err(e) => refused(e),
+                }
+            }
+            for (spawned, ran) in &accepted {
+                ran.wait();
+                assert_eq!(read(spawned.core()).unwrap(), 0);
+            }
+            accepted.len() as u32
+        })
+        .expect("the pool is running");
+        let outside = {
+            let pool = pool.clone();
+            let runs = Arc::clone(&runs);
+            let task = move || {
+                runs.fetch_add(1, SeqCst);
+                10
+            };
+            thread::spawn(move || match submit_unhelped(&pool, task) {
+                Ok(source) => Some(source),
+                Err(e) => {
+                    refused(e);
+                    None
+                }
+            })
+        };
+        drop(pool.shutdown());
+        let mut accepted = read(outer.core()).unwrap();
+        if let Some(source) = outside.join().unwrap() {
+            assert_eq!(read(source.core()).unwrap(), 10);
+            accepted += 1;
+        }
+        assert_eq!(
+            runs.load(SeqCst),
+            accepted as usize,
+            "each accepted task ran once"
+        );
+        drop(pool);
+    });
+}
+
+#[test]
+fn model_reader_spins_then_parks_against_publish() {
+    // A reader without a limit spins on the lock-free status, then parks on the
+    // condvar; another reader with a limit of its own spins up to it; the task
+    // publishes meanwhile. A publish that lands between the spin's last look and the
+    // park must still wake the parked reader (a lost wake-up is a deadlock to the
+    // model); the status a reader sees without the lock agrees with the slot.
+    explore("spin vs publish", || {
+        let state = Arc::new(Core::<u32>::new(None, Placement::thread()));
+        let task = {
+            let state = Arc::clone(&state);
+            thread::spawn(move || state.publish(Ok(4)))
+        };
+        let timed = {
+            let state = Arc::clone(&state);
+            thread::spawn(move || {
+                let until = sync::now() + TICK;
+                let waited = state.wait(Some(until));
+                if waited == Waited::Resolved {
+                    assert!(state.decided_ok(), "resolved: the status says decided");
+                }
+                waited
+            })
+        };
+        assert_eq!(state.wait(None), Waited::Resolved);
+        assert!(state.decided_ok());
+        assert!(state.settle_if_due());
+        task.join().unwrap();
+        let _ = timed.join().unwrap();
+        assert_eq!(read(&state).ok(), Some(4));
+    });
+}

@@ -42,14 +42,32 @@
 //! last look sees the task. A submitter that sees no sleeper costs one fence and one
 //! load of a line that changes only when workers fall asleep or wake.
 //!
+//! A task can also be out of every queue for a moment while a worker moves it: a batch
+//! taken from the injector is on its way into the taker's deque, and a reader's look at
+//! the top of its deque pops a task and pushes it back. A worker whose last look falls
+//! in that moment sleeps without having seen it. So a worker that moves tasks into its
+//! own deque that way is a submitter too: once they are there, it runs the submitter's
+//! half of the handshake (after a batch, only when the batch left tasks behind), and a
+//! sleeper comes to steal them, as the other worker must when the mover then blocks.
+//!
 //! # Closing
 //!
 //! Closing (a shutdown, or the pool's last handle going) refuses new tasks and wakes
-//! every worker; each drains what it can find, then exits once a look after the close
-//! finds nothing. Submissions from other threads hold a read lock across their check
+//! every worker. Submissions from other threads hold a read lock across their check
 //! and their push, and closing takes the write lock, so no task lands in the injector
-//! after the workers' last look. A worker pushing onto its own deque needs no lock: it
-//! is running, and it empties its own deque before it exits.
+//! after the close. A worker pushing onto its own deque takes no lock, so its push may
+//! land just after the close: the task is accepted, and must still run even if that
+//! worker then blocks on it (it may read something that task decides) while the others
+//! have looked everywhere and found nothing.
+//!
+//! So the workers exit together: after the close, a worker whose look finds nothing
+//! counts itself done (under the sleep lock) and sleeps; it is woken like any sleeper
+//! by a push, uncounts itself and steals the task. Only a worker running a task can
+//! push, and a done worker is running none, so once every worker is done nothing more
+//! can be queued: the last one wakes the others and all exit. (A worker that exited
+//! on its own last look could leave an accepted task on the deque of a worker blocked
+//! on it, or miss one a worker was moving; the model `pool close vs submissions`
+//! catches the first.)
 //!
 //! The model checks (`core/model.rs`) run this protocol with the deques replaced by
 //! the model's mutexes (`sync::deque`).
@@ -84,14 +102,18 @@ pub(crate) struct Queues {
 
 // A panic cannot leave the queues half-changed: the deques are lock-free structures
 // that a panicking task never touches mid-operation, and every lock here ignores
-// poisoning and guards no state of its own (the sleep lock) or one flag. So a pool
-// holding its queues stays unwind-safe, as it was with a channel.
+// poisoning and guards one flag (`open`) or one count that no code able to panic
+// changes (the sleep lock's count of done workers). So a pool holding its queues
+// stays unwind-safe, as it was with a channel.
 impl std::panic::UnwindSafe for Queues {}
 impl std::panic::RefUnwindSafe for Queues {}
 
 /// The workers' sleep: a count of sleepers, and a condvar they wait on.
 struct Sleep {
-    lock: Mutex<()>,
+    /// Taken to fall asleep and to wake a sleeper. Counts the workers that found
+    /// nothing to do after the close and wait for the others ("done"; they all exit
+    /// once every worker is).
+    lock: Mutex<usize>,
     cond: Condvar,
     sleepers: AtomicUsize,
 }
@@ -128,7 +150,7 @@ impl Queues {
             open: RwLock::new(true),
             closed: AtomicBool::new(false),
             sleep: Sleep {
-                lock: Mutex::new(()),
+                lock: Mutex::new(0),
                 cond: Condvar::new(),
                 sleepers: AtomicUsize::new(0),
             },
@@ -169,8 +191,8 @@ impl Queues {
                     if Arc::ptr_eq(&local.queues, self)
                         // ORDERING: Acquire pairs with the close's store: a task
                         // pushed after the close is seen as refused (a task pushed
-                        // just before is run by this worker, which empties its own
-                        // deque before it exits).
+                        // just before runs: the workers exit only together, once
+                        // none is running a task; see the module's notes).
                         && !self.closed.load(Ordering::Acquire) =>
                 {
                     local.deque.push(task);
@@ -189,7 +211,7 @@ impl Queues {
     }
 
     /// Closes the queues: from now on [`Queues::push`] refuses tasks; the workers run
-    /// what is queued, then exit. Returns whether this call closed them.
+    /// what is queued, then exit together. Returns whether this call closed them.
     pub(crate) fn close(&self) -> bool {
         let mut open = self.open.write().unwrap_or_else(PoisonError::into_inner);
         let was_open = std::mem::replace(&mut *open, false);
@@ -207,7 +229,7 @@ impl Queues {
     }
 
     /// A worker's loop, on the worker's thread: runs tasks until the queues are closed
-    /// and empty. `run` runs one task.
+    /// and every worker has found them empty. `run` runs one task.
     pub(crate) fn work(self: &Arc<Self>, index: usize, deque: WorkerDeque, run: impl Fn(Runnable)) {
         LOCAL.with(|local| {
             *local.borrow_mut() = Some(Local {
@@ -222,19 +244,12 @@ impl Queues {
                 run(task);
                 continue;
             }
-            // ORDERING: Acquire pairs with the close's store: every push the close
-            // allowed (under the read lock) is visible to the look that follows.
-            if self.closed.load(Ordering::Acquire) {
-                match self.find() {
-                    Some(task) => run(task),
-                    None => break,
-                }
-                continue;
+            if !self.sleep() {
+                break;
             }
-            self.sleep();
         }
-        // The deque is empty (the last look found nothing in it): nothing is dropped
-        // unrun with it.
+        // The deque is empty (every worker's last look found nothing in any deque):
+        // nothing is dropped unrun with it.
         let local = LOCAL.with(|local| local.borrow_mut().take());
         drop(local);
     }
@@ -264,7 +279,7 @@ impl Queues {
             if looks % FAIR_TURN == 0 {
                 // A fair turn: the oldest work first, the injector's, then this
                 // worker's own (taken from the old end, as a thief would).
-                if let Some(task) = retrying(|| self.injector.steal_batch_and_pop(&local.deque)) {
+                if let Some(task) = self.take_batch(&local.deque) {
                     return Some(task);
                 }
                 if let Some(task) = retrying(|| self.stealers[local.index].steal()) {
@@ -274,12 +289,23 @@ impl Queues {
             if let Some(task) = local.deque.pop() {
                 return Some(task);
             }
-            if let Some(task) = retrying(|| self.injector.steal_batch_and_pop(&local.deque)) {
+            if let Some(task) = self.take_batch(&local.deque) {
                 return Some(task);
             }
             let n = self.stealers.len();
             (1..n).find_map(|k| retrying(|| self.stealers[(local.index + k) % n].steal()))
         })
+    }
+
+    /// Takes the injector's oldest task to run, and a batch more into `deque`.
+    fn take_batch(&self, deque: &Worker<Runnable>) -> Option<Runnable> {
+        let task = retrying(|| self.injector.steal_batch_and_pop(deque))?;
+        if !deque.is_empty() {
+            // The rest of the batch was out of every queue on its way here: a worker
+            // that looked meanwhile may be asleep (module's notes).
+            self.sleep.notify_one();
+        }
+        Some(task)
     }
 
     /// Whether any queue holds a task.
@@ -288,28 +314,56 @@ impl Queues {
     }
 
     /// Sleeps until a submission or the close wakes this worker (or spuriously).
-    fn sleep(&self) {
+    /// Returns `false` when the worker is to exit: the queues are closed and every
+    /// worker has found nothing to do (module's notes, "Closing").
+    fn sleep(&self) -> bool {
         let sleep = &self.sleep;
-        let guard = sleep.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut done = sleep.lock.lock().unwrap_or_else(PoisonError::into_inner);
         // ORDERING: SeqCst increment and fence: the sleeper's half of the handshake in
         // the module's notes; the look below cannot miss a task whose submitter missed
         // this sleeper.
         sleep.sleepers.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        // ORDERING: SeqCst, ordered after the fence, as the close's store.
-        if !self.has_work() && !self.closed.load(Ordering::SeqCst) {
-            drop(
-                sleep
-                    .cond
-                    .wait(guard)
-                    .unwrap_or_else(PoisonError::into_inner),
-            );
+        // ORDERING: SeqCst, ordered after the fence, as the close's store. Read before
+        // the look: a close seen here comes after every push it allowed (under the
+        // read lock), so the look sees them; a close not seen here wakes this sleeper.
+        let closed = self.closed.load(Ordering::SeqCst);
+        let keep = if self.has_work() {
+            true
+        } else if !closed {
+            done = sleep
+                .cond
+                .wait(done)
+                .unwrap_or_else(PoisonError::into_inner);
+            true
         } else {
-            drop(guard);
-        }
+            // Closed, and nothing queued: done, unless a worker still running a task
+            // queues more (its push wakes a sleeper, as before the close).
+            *done += 1;
+            let workers = self.stealers.len();
+            if *done == workers {
+                // Every worker is done: none runs a task, so none can queue one.
+                sleep.cond.notify_all();
+                false
+            } else {
+                done = sleep
+                    .cond
+                    .wait(done)
+                    .unwrap_or_else(PoisonError::into_inner);
+                if *done == workers {
+                    false
+                } else {
+                    // Woken by a push (or spuriously): look again.
+                    *done -= 1;
+                    true
+                }
+            }
+        };
+        drop(done);
         // ORDERING: Relaxed: the count is read only after a submitter's fence; a
         // stale higher count costs one needless notification.
         sleep.sleepers.fetch_sub(1, Ordering::Relaxed);
+        keep
     }
 }
 
@@ -353,10 +407,9 @@ pub(crate) fn run_if_on_top(job: *const ()) -> bool {
         if top.job_ptr() == Some(job) {
             Some(top)
         } else {
-            // Not ours: back where it was (the top of a LIFO deque). While it was out,
-            // a worker about to sleep may have found every queue empty and gone to
-            // sleep; as after any push, wake one, or the task could sit here while
-            // this reader sleeps on a task that needs it done.
+            // Not ours: back where it was (the top of a LIFO deque). It was out of
+            // every queue meanwhile: a worker that looked then may be asleep, and
+            // this reader may go on to block on it (module's notes).
             local.deque.push(top);
             local.queues.sleep.notify_one();
             None

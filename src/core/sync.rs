@@ -213,18 +213,30 @@ mod model {
 
     /// `crossbeam_utils::Backoff` in the model: every snooze is a scheduling point,
     /// and the backoff completes after a few, so a spin never loops unboundedly.
-    pub(crate) struct Backoff(std::cell::Cell<u32>);
+    ///
+    /// A snooze is a busy spin, as crossbeam's first snoozes are, not a yield: it is
+    /// an atomic load of the model (where the scheduler may switch threads), not
+    /// `yield_now`, which the PCT scheduler answers by dropping the spinner to the
+    /// lowest priority. So PCT can also run a worker's whole look-then-sleep (or
+    /// look-then-exit) path while another thread stands still between two steps.
+    pub(crate) struct Backoff {
+        snoozes: std::cell::Cell<u32>,
+        spin: shuttle::sync::atomic::AtomicBool,
+    }
 
     impl Backoff {
         pub(crate) fn new() -> Self {
-            Backoff(std::cell::Cell::new(0))
+            Backoff {
+                snoozes: std::cell::Cell::new(0),
+                spin: shuttle::sync::atomic::AtomicBool::new(false),
+            }
         }
         pub(crate) fn snooze(&self) {
-            self.0.set(self.0.get() + 1);
-            shuttle::thread::yield_now();
+            self.snoozes.set(self.snoozes.get() + 1);
+            self.spin.load(std::sync::atomic::Ordering::SeqCst);
         }
         pub(crate) fn is_completed(&self) -> bool {
-            self.0.get() >= 2
+            self.snoozes.get() >= 2
         }
     }
 

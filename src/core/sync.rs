@@ -294,6 +294,9 @@ mod model {
             pub(crate) fn stealer(&self) -> Stealer<T> {
                 Stealer(Arc::clone(&self.0))
             }
+            pub(crate) fn is_empty(&self) -> bool {
+                lock(&self.0).is_empty()
+            }
         }
 
         /// Another thread's end of a worker's deque: takes the oldest.

@@ -192,8 +192,9 @@ impl<S: Send + 'static> Pooled<S> {
 
     /// Runs queued calls, one at a time, in order, on this thread (which holds the
     /// claim). Releases the claim when the queue is empty; after a batch with more
-    /// queued, hands the actor back to the executor (a new drain at the back of its
-    /// queue), so that other work gets a turn.
+    /// queued, hands the actor back to the executor (a new drain, submitted like any
+    /// task; a `ThreadPool` gives the oldest queued work a turn between such drains),
+    /// so that other work gets a turn.
     fn drain(&self) {
         self.set_runner(Some(thread::current()));
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);

@@ -89,14 +89,22 @@ const COMPARISONS: &[Comparison] = &[
     Comparison {
         group: "fib_24",
         title: "fib_24",
-        what: "nested fork-join, 75,024 forks",
-        contenders: &[ours("ours_pool_future_per_fork"), anchor("rayon_join")],
+        what: "nested fork-join, 75,024 forks (floor: an Arc through a deque, one thread)",
+        contenders: &[
+            ours("ours_pool_future_per_fork"),
+            anchor("rayon_join"),
+            peer("floor_alloc_share_queue_one_thread"),
+        ],
     },
     Comparison {
         group: "fib_30",
         title: "fib_30",
-        what: "nested fork-join, 1,346,268 forks",
-        contenders: &[ours("ours_pool_future_per_fork"), anchor("rayon_join")],
+        what: "nested fork-join, 1,346,268 forks (floor: an Arc through a deque, one thread)",
+        contenders: &[
+            ours("ours_pool_future_per_fork"),
+            anchor("rayon_join"),
+            peer("floor_alloc_share_queue_one_thread"),
+        ],
     },
     Comparison {
         group: "dir_tree",

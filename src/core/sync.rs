@@ -233,6 +233,8 @@ mod model {
         }
         pub(crate) fn snooze(&self) {
             self.snoozes.set(self.snoozes.get() + 1);
+            // ORDERING: any: the load is only a scheduling point of the model (shuttle
+            // treats every atomic access as sequentially consistent anyway).
             self.spin.load(std::sync::atomic::Ordering::SeqCst);
         }
         pub(crate) fn is_completed(&self) -> bool {

@@ -514,3 +514,51 @@ impl<E: Executor + ?Sized> Executor for Arc<E> {
         (**self).allows_helping()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Dummy;
+
+    impl Queue for Dummy {
+        fn enqueue(&self, task: Runnable) {
+            drop(task);
+        }
+        fn unread_panic(&self, _panic: TaskPanic) {}
+    }
+
+    fn registered() -> (Arc<dyn Queue>, QueueRef) {
+        let queue: Arc<dyn Queue> = Arc::new(Dummy);
+        let entry = QueueRef::register(Arc::downgrade(&queue));
+        (queue, entry)
+    }
+
+    #[test]
+    fn a_home_finds_its_pool_while_the_pool_lives_and_never_a_later_one() {
+        let (queue, entry) = registered();
+        let home = entry.home();
+        assert_eq!(Home::from_bits(home.to_bits()), home, "one word, both ways");
+        assert_ne!(home.to_bits(), 0, "0 is a thread's home");
+        let found = home.queue().expect("the pool lives");
+        assert!(Arc::ptr_eq(&found, &queue));
+        drop(found);
+
+        drop(entry);
+        assert!(home.queue().is_none(), "the pool's entry is gone");
+
+        // A pool registered now may reuse the slot, under a new generation: the old
+        // home must not find it.
+        let (_later, later_entry) = registered();
+        assert_ne!(later_entry.home(), home);
+        assert!(home.queue().is_none());
+        assert!(later_entry.home().queue().is_some());
+    }
+
+    #[test]
+    fn a_thread_home_has_no_pool() {
+        assert_eq!(Home::thread().to_bits(), 0);
+        assert_eq!(Home::from_bits(0), Home::thread());
+        assert!(Home::thread().queue().is_none());
+    }
+}

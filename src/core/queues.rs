@@ -90,19 +90,20 @@ pub(crate) struct Queues {
     injector: Injector<Runnable>,
     /// The other ends of the workers' deques, by worker index.
     stealers: Vec<Stealer<Runnable>>,
-    /// `true` while the pool takes tasks. Read-locked by a submission from a thread
-    /// that is not one of the workers, across its check and its push; write-locked to
-    /// close.
-    open: RwLock<bool>,
-    /// Set once the pool is closed (under the write lock of `open`), for the workers
-    /// and for their own submissions, which take no lock.
+    /// Read-locked by a submission from a thread that is not one of the workers,
+    /// across its look at `closed` and its push; write-locked to close, so that no
+    /// such push lands after the close.
+    open: RwLock<()>,
+    /// Set once the pool is closed, under the write lock of `open`. Read under the
+    /// read lock by submissions onto the injector, and without it by the workers and
+    /// their own submissions.
     closed: AtomicBool,
     sleep: Sleep,
 }
 
 // A panic cannot leave the queues half-changed: the deques are lock-free structures
 // that a panicking task never touches mid-operation, and every lock here ignores
-// poisoning and guards one flag (`open`) or one count that no code able to panic
+// poisoning and guards nothing (`open`) or one count that no code able to panic
 // changes (the sleep lock's count of done workers). So a pool holding its queues
 // stays unwind-safe, as it was with a channel.
 impl std::panic::UnwindSafe for Queues {}
@@ -147,7 +148,7 @@ impl Queues {
         let queues = Queues {
             injector: Injector::new(),
             stealers: deques.iter().map(Worker::stealer).collect(),
-            open: RwLock::new(true),
+            open: RwLock::new(()),
             closed: AtomicBool::new(false),
             sleep: Sleep {
                 lock: Mutex::new(0),
@@ -172,7 +173,9 @@ impl Queues {
             Err(task) => task,
         };
         let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
-        if !*open {
+        // ORDERING: Relaxed: the read lock orders this look after a close's store,
+        // made under the write lock.
+        if self.closed.load(Ordering::Relaxed) {
             return Err(task);
         }
         self.injector.push(task);
@@ -211,16 +214,14 @@ impl Queues {
     }
 
     /// Closes the queues: from now on [`Queues::push`] refuses tasks; the workers run
-    /// what is queued, then exit together. Returns whether this call closed them.
-    pub(crate) fn close(&self) -> bool {
-        let mut open = self.open.write().unwrap_or_else(PoisonError::into_inner);
-        let was_open = std::mem::replace(&mut *open, false);
+    /// what is queued, then exit together. Closing again does nothing more.
+    pub(crate) fn close(&self) {
+        let open = self.open.write().unwrap_or_else(PoisonError::into_inner);
         // ORDERING: SeqCst, so that the store is ordered with the workers' sleep
         // handshake (their fence, then their look at `closed`).
         self.closed.store(true, Ordering::SeqCst);
         drop(open);
         self.sleep.notify_all();
-        was_open
     }
 
     /// How many tasks are queued (entries that a reader has already run included).

@@ -147,6 +147,14 @@ const FAILED: u8 = 2;
 /// blocked on a long task spins this long once per wait: 0.05% of a core over 100 ms.
 const SPIN: Duration = Duration::from_micros(50);
 
+/// The earlier of two optional limits (`None`: no limit).
+fn earliest<L: Ord>(a: Option<L>, b: Option<L>) -> Option<L> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// The state shared by a future's handle and the task that computes it.
 pub(crate) struct Core<T> {
     inner: Mutex<Inner<T>>,
@@ -457,10 +465,7 @@ impl<T> Core<T> {
             // (where a fresh reading decides the timeout), whichever comes first.
             let limit = until.map(|u| u.saturating_duration_since(now));
             let deadline = self.timeout.as_ref().map(|t| sync::until_past(t.at, now));
-            let sleep = match (limit, deadline) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let sleep = earliest(limit, deadline);
             inner.sleepers += 1;
             inner = match sleep {
                 None => self
@@ -480,16 +485,13 @@ impl<T> Core<T> {
     /// caller's wait to decide, under the lock).
     pub(crate) fn spin(&self, until: Option<Instant>) -> bool {
         let deadline = self.timeout.as_ref().map(|t| t.at);
-        let limit = match (until, deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
         let backoff = sync::Backoff::new();
         let start = sync::now();
-        let end = match limit {
-            Some(limit) => limit.min(start + SPIN),
-            None => start + SPIN,
-        };
+        let end = earliest(until, deadline).map_or(start + SPIN, |limit| limit.min(start + SPIN));
+        if end <= start {
+            // A limit already reached: one look, no spin.
+            return self.decided_now();
+        }
         while !self.decided_now() {
             if backoff.is_completed() {
                 // Past the short spin: keep looking, but give the core away between

@@ -14,16 +14,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use once_cell::sync::OnceCell;
 use transparent_future::executor::RayonGlobal;
 use transparent_future::{Builder, Lazy, ThreadPool, spawn_lazy};
-
-/// Both pools get two threads, the number of cores of the machine the goals were set on.
-const THREADS: usize = 2;
-
-fn rayon_pool() -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(THREADS)
-        .build()
-        .unwrap()
-}
+use transparent_future_benches::{TASKS, THREADS, rayon_pool, spawn_all_then_read};
 
 /// Spawn plus first access of a trivial task. Goals: the pool at least 20x faster than
 /// thread-per-task, and no slower than rayon with a result channel.
@@ -67,8 +58,6 @@ fn spawn_first_access(c: &mut Criterion) {
     g.finish();
 }
 
-const TASKS: u64 = 100_000;
-
 /// Throughput, 100,000 trivial tasks submitted, then all read. Goal: the pool at least
 /// 2x rayon with a result channel per task. Reported in tasks per second.
 fn throughput(c: &mut Criterion) {
@@ -80,14 +69,7 @@ fn throughput(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(6))
         .throughput(Throughput::Elements(TASKS));
 
-    g.bench_function("pool_spawn_lazy", |b| {
-        b.iter(|| {
-            let futures: Vec<Lazy<u64>> = (0..TASKS)
-                .map(|i| pool.spawn_lazy(move || black_box(i)))
-                .collect();
-            futures.iter().map(|x| **x).sum::<u64>()
-        })
-    });
+    g.bench_function("pool_spawn_lazy", |b| b.iter(|| spawn_all_then_read(&pool)));
     g.bench_function("rayon_spawn_bounded1", |b| {
         b.iter(|| {
             let receivers: Vec<_> = (0..TASKS)

@@ -28,19 +28,11 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 use transparent_future::{Lazy, ThreadPool, spawn_lazy};
-
-const THREADS: usize = 2;
+use transparent_future_benches::{TASKS, THREADS, rayon_pool, spawn_all_then_read};
 
 /// Our pool, shared by every closure as a `'static` reference (as a program that keeps
 /// one pool for its lifetime would write it).
 static POOL: LazyLock<ThreadPool> = LazyLock::new(|| ThreadPool::new(THREADS));
-
-fn rayon_pool() -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(THREADS)
-        .build()
-        .unwrap()
-}
 
 fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -48,8 +40,6 @@ fn tokio_runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
-
-const TASKS: u64 = 100_000;
 
 fn bulk(c: &mut Criterion) {
     let pool = &*POOL;
@@ -62,12 +52,7 @@ fn bulk(c: &mut Criterion) {
         .throughput(Throughput::Elements(TASKS));
 
     g.bench_function("ours_pool_spawn_lazy", |b| {
-        b.iter(|| {
-            let futures: Vec<Lazy<u64>> = (0..TASKS)
-                .map(|i| pool.spawn_lazy(move || black_box(i)))
-                .collect();
-            futures.iter().map(|x| **x).sum::<u64>()
-        })
+        b.iter(|| spawn_all_then_read(pool))
     });
     g.bench_function("rayon_scope_slots", |b| {
         b.iter(|| {

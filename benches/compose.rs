@@ -108,14 +108,9 @@ fn await_value(c: &mut Criterion) {
     g.finish();
 }
 
-/// No plots: drawing them takes longer than the measurements on a small machine.
-fn config() -> Criterion {
-    Criterion::default().without_plots()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = transparent_future_benches::config();
     targets = map, all, await_value
 }
 criterion_main!(benches);

@@ -127,14 +127,9 @@ fn resolved_access_by_executor(c: &mut Criterion) {
     g.finish();
 }
 
-/// No plots: drawing them takes longer than the measurements on a small machine.
-fn config() -> Criterion {
-    Criterion::default().without_plots()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = transparent_future_benches::config();
     targets = spawn_first_access, throughput, resolved_access_by_executor
 }
 criterion_main!(benches);

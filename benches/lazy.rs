@@ -201,14 +201,9 @@ fn deadline_overshoot(c: &mut Criterion) {
     g.finish();
 }
 
-/// No plots: drawing them takes longer than the measurements on a small machine.
-fn config() -> Criterion {
-    Criterion::default().without_plots()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = transparent_future_benches::config();
     targets = resolved_access, spawn_and_first_access, deadline_overshoot
 }
 criterion_main!(benches);

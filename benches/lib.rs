@@ -1,10 +1,17 @@
 //! Side-by-side benchmarks of `transparent-future` against its peers, and what the bench
-//! files share: the pools' size, the peers' pools, and the one bulk measurement that two
-//! files report.
+//! files share: criterion's settings, the pools' size, the peers' pools, and the one bulk
+//! measurement that two files report.
 
 use std::hint::black_box;
 
+use criterion::Criterion;
 use transparent_future::{Lazy, ThreadPool};
+
+/// Criterion as every bench file runs it: no plots, since drawing them takes longer than
+/// the measurements on a small machine.
+pub fn config() -> Criterion {
+    Criterion::default().without_plots()
+}
 
 /// Every pool gets two threads, the number of cores of the machine the goals were set on.
 pub const THREADS: usize = 2;

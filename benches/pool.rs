@@ -321,14 +321,9 @@ fn wake_up(c: &mut Criterion) {
     g.finish();
 }
 
-/// No plots: drawing them takes longer than the measurements on a small machine.
-fn config() -> Criterion {
-    Criterion::default().without_plots()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = transparent_future_benches::config();
     targets = bulk, fib_24, fib_30, dir_tree, wake_up
 }
 criterion_main!(benches);

@@ -82,7 +82,8 @@ where
         };
         let running = deadlock::running_task(
             std::ptr::from_ref(self).cast::<()>() as usize,
-            Cow::Borrowed(std::any::type_name::<F>()),
+            std::any::type_name::<F>(),
+            None,
         );
         let result = catch_unwind(AssertUnwindSafe(|| f(state))).map_err(TaskPanic::new);
         drop(running);

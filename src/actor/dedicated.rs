@@ -5,14 +5,14 @@ use std::borrow::Cow;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
+use std::thread::ThreadId;
 
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::actor::call::{Kind, Message, serve_one};
 use crate::core::sync;
 use crate::core::threads;
-use crate::deadlock::{Blocker, Node};
+use crate::deadlock::{self, Blocker, Node};
 
 /// The name of an actor's own thread.
 const THREAD_NAME: &str = "transparent-future-actor";
@@ -21,7 +21,7 @@ const THREAD_NAME: &str = "transparent-future-actor";
 /// detector) and whether the actor has stopped.
 pub(crate) struct Worker {
     /// The actor's thread while it serves; `None` before it starts and after it ends.
-    runner: Mutex<Option<thread::Thread>>,
+    runner: Mutex<Option<ThreadId>>,
     stopped: AtomicBool,
     label: fn() -> Cow<'static, str>,
 }
@@ -33,7 +33,7 @@ impl Worker {
         self.stopped.load(Ordering::Acquire)
     }
 
-    fn set_runner(&self, runner: Option<thread::Thread>) {
+    fn set_runner(&self, runner: Option<ThreadId>) {
         *self.runner.lock().unwrap_or_else(PoisonError::into_inner) = runner;
     }
 }
@@ -61,7 +61,7 @@ pub(crate) fn start<S: Send + 'static>(
 
 /// The actor's thread: runs the calls in the order they arrived.
 fn serve<S: Send + 'static>(mut state: S, mailbox: &Receiver<Message<S>>, worker: &Worker) {
-    worker.set_runner(Some(thread::current()));
+    worker.set_runner(Some(deadlock::current_thread()));
     // Every handle gone (the channel is empty and disconnected): the queued calls have
     // run; the state is dropped here, on the actor's thread.
     while let Ok(message) = mailbox.recv() {
@@ -90,7 +90,7 @@ impl Node for Worker {
 
     fn blocker(&self) -> Blocker {
         match &*self.runner.lock().unwrap_or_else(PoisonError::into_inner) {
-            Some(thread) => Blocker::Runner(thread.clone()),
+            Some(thread) => Blocker::Runner(*thread),
             None => Blocker::Nothing,
         }
     }

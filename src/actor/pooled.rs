@@ -15,11 +15,11 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::thread;
+use std::thread::ThreadId;
 
 use crate::actor::call::{Kind, Message, serve_one};
 use crate::core::job::{Executor, Runnable, runnable};
-use crate::deadlock::{Blocker, Node};
+use crate::deadlock::{self, Blocker, Node};
 use crate::lazy::promise::Promise;
 
 /// How many calls a drain runs before it hands the actor back to the executor.
@@ -31,7 +31,7 @@ pub(crate) struct Pooled<S: Send + 'static> {
     /// The state: locked only by the drain that holds the claim, so never waited for.
     state: Mutex<Option<S>>,
     /// The thread draining right now, for the deadlock detector.
-    runner: Mutex<Option<thread::Thread>>,
+    runner: Mutex<Option<ThreadId>>,
     executor: Box<dyn Executor + Send + Sync>,
     /// Whether a reader waiting on a call may drain the actor itself.
     helpable: bool,
@@ -186,7 +186,7 @@ impl<S: Send + 'static> Pooled<S> {
         }
     }
 
-    fn set_runner(&self, runner: Option<thread::Thread>) {
+    fn set_runner(&self, runner: Option<ThreadId>) {
         *self.runner.lock().unwrap_or_else(PoisonError::into_inner) = runner;
     }
 
@@ -196,7 +196,7 @@ impl<S: Send + 'static> Pooled<S> {
     /// task; a `ThreadPool` gives the oldest queued work a turn between such drains),
     /// so that other work gets a turn.
     fn drain(&self) {
-        self.set_runner(Some(thread::current()));
+        self.set_runner(Some(deadlock::current_thread()));
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let mut ran = 0;
         let end = loop {
@@ -261,7 +261,7 @@ impl<S: Send + 'static> Node for Pooled<S> {
 
     fn blocker(&self) -> Blocker {
         match &*self.runner.lock().unwrap_or_else(PoisonError::into_inner) {
-            Some(thread) => Blocker::Runner(thread.clone()),
+            Some(thread) => Blocker::Runner(*thread),
             None => Blocker::Nothing,
         }
     }

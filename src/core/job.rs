@@ -387,6 +387,12 @@ impl Runnable {
     }
 
     /// The address of the task's state, to recognise it in a queue.
+    /// Drops this reference to the task without abandoning it: for a reader that took
+    /// the task off a queue to run it through its own reference.
+    pub(crate) fn dismiss(mut self) {
+        drop(self.0.take());
+    }
+
     pub(crate) fn job_ptr(&self) -> Option<*const ()> {
         self.0.as_ref().map(|job| Arc::as_ptr(job).cast::<()>())
     }

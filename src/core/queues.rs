@@ -280,7 +280,7 @@ impl Queues {
             if looks % FAIR_TURN == 0 {
                 // A fair turn: the oldest work first, the injector's, then this
                 // worker's own (taken from the old end, as a thief would).
-                if let Some(task) = self.take_batch(&local.deque) {
+                if let Some(task) = self.take_batch(local) {
                     return Some(task);
                 }
                 if let Some(task) = retrying(|| self.stealers[local.index].steal()) {
@@ -290,7 +290,7 @@ impl Queues {
             if let Some(task) = local.deque.pop() {
                 return Some(task);
             }
-            if let Some(task) = self.take_batch(&local.deque) {
+            if let Some(task) = self.take_batch(local) {
                 return Some(task);
             }
             let n = self.stealers.len();
@@ -299,7 +299,8 @@ impl Queues {
     }
 
     /// Takes the injector's oldest task to run, and a batch more into `deque`.
-    fn take_batch(&self, deque: &Worker<Runnable>) -> Option<Runnable> {
+    fn take_batch(&self, local: &Local) -> Option<Runnable> {
+        let deque = &local.deque;
         let task = retrying(|| self.injector.steal_batch_and_pop(deque))?;
         if !deque.is_empty() {
             // The rest of the batch was out of every queue on its way here: a worker
@@ -401,7 +402,20 @@ fn retrying(steal: impl Fn() -> Steal<Runnable>) -> Option<Runnable> {
 /// it pushed last), pops it and runs it here; returns whether it did. A reader's fast
 /// path in nested fork-join: no entry is left behind for a worker to skip.
 pub(crate) fn run_if_on_top(job: *const ()) -> bool {
-    let popped = LOCAL.with(|local| {
+    match take_if_on_top(job) {
+        Some(task) => {
+            task.run();
+            true
+        }
+        None => false,
+    }
+}
+
+/// If this thread is a worker and `job` is the task on top of its own deque, pops it
+/// and hands it to the caller (a reader about to run it some other way, or drop the
+/// queue's reference to it). Otherwise leaves the deque as it was.
+pub(crate) fn take_if_on_top(job: *const ()) -> Option<Runnable> {
+    LOCAL.with(|local| {
         let local = local.borrow();
         let local = local.as_ref()?;
         let top = local.deque.pop()?;
@@ -415,12 +429,5 @@ pub(crate) fn run_if_on_top(job: *const ()) -> bool {
             local.queues.sleep.notify_one();
             None
         }
-    });
-    match popped {
-        Some(task) => {
-            task.run();
-            true
-        }
-        None => false,
-    }
+    })
 }

@@ -171,7 +171,9 @@ pub(crate) struct Core<T> {
     /// again by a pool when it accepts the task, before the task is queued. An atomic
     /// so that the pool's stamp takes no lock.
     home: AtomicU64,
-    timeout: Option<Timeout<T>>,
+    /// Boxed: most futures have no deadline, and a smaller state fits a smaller
+    /// allocation class (one that glibc's allocator recycles without consolidating).
+    timeout: Option<Box<Timeout<T>>>,
 }
 
 impl<T> Core<T> {
@@ -188,7 +190,7 @@ impl<T> Core<T> {
             helpable: place.helpable,
             status: AtomicU8::new(PENDING),
             home: AtomicU64::new(place.home.to_bits()),
-            timeout,
+            timeout: timeout.map(Box::new),
         }
     }
 
@@ -241,6 +243,13 @@ impl<T> Core<T> {
     pub(crate) fn adopt(&self, home: Home) {
         // ORDERING: Release, see `home`.
         self.home.store(home.to_bits(), Ordering::Release);
+    }
+
+    /// Whether no watcher is registered, for the holder of the only reference (no
+    /// lock: nobody else can register one).
+    pub(crate) fn unwatched(&mut self) -> bool {
+        let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
+        inner.watchers.as_ref().is_none_or(|w| w.is_empty())
     }
 
     /// Locks the state. No user code ever runs under this lock (values are moved out

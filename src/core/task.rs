@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Weak};
-use std::thread;
+use std::thread::ThreadId;
 
 use crate::core::cancel::CancelFlag;
 use crate::core::job::{Home, Job, Once};
@@ -45,6 +45,14 @@ pub(crate) trait Source<T>: Settle + Node {
     /// The follow-up work that computes this future is queued as `job`: a derived
     /// future records it for its readers to run (no effect on others).
     fn queued(&self, _job: Arc<Once>) {}
+
+    /// The reader holds the only reference to this future (no queue, no watcher, no
+    /// other handle can see it): runs the task here, if a reader may and nobody has
+    /// claimed it, and hands its result straight back, with no claim, publication or
+    /// take through the state's locks. `None` leaves everything as it was.
+    fn run_alone(&mut self) -> Option<TaskResult<T>> {
+        None
+    }
 }
 
 /// What a task carries beyond its closure and state: a cancellation flag, a name and a
@@ -107,7 +115,7 @@ enum JobState<F> {
     Unclaimed(F),
     /// Claimed by this thread (what the deadlock detector follows while the outcome
     /// is undecided; it stays recorded after the task publishes).
-    Running(thread::Thread),
+    Running(ThreadId),
     /// Dropped unrun (the executor abandoned it).
     Finished,
 }
@@ -118,7 +126,7 @@ impl<T, F, X> Task<T, F, X> {
         let mut job = self.job.lock().unwrap_or_else(PoisonError::into_inner);
         match std::mem::replace(&mut *job, JobState::Finished) {
             JobState::Unclaimed(f) => {
-                *job = JobState::Running(thread::current());
+                *job = JobState::Running(deadlock::current_thread());
                 Some(f)
             }
             other => {
@@ -187,7 +195,7 @@ where
             return Blocker::Nothing;
         }
         match &*self.job.lock().unwrap_or_else(PoisonError::into_inner) {
-            JobState::Running(thread) => Blocker::Runner(thread.clone()),
+            JobState::Running(thread) => Blocker::Runner(*thread),
             JobState::Unclaimed(_) | JobState::Finished => Blocker::Nothing,
         }
     }
@@ -231,6 +239,22 @@ where
 
     fn request_cancel(&self) {
         self.extras.request_cancel();
+    }
+
+    fn run_alone(&mut self) -> Option<TaskResult<T>> {
+        if !self.core.may_help() || !self.core.unwatched() {
+            // A deadline the reader must be released at, or watchers that must run
+            // when the outcome is decided: the shared path decides it.
+            return None;
+        }
+        let job = self.job.get_mut().unwrap_or_else(PoisonError::into_inner);
+        match std::mem::replace(job, JobState::Finished) {
+            JobState::Unclaimed(f) => Some(self.run_closure(f)),
+            other => {
+                *job = other;
+                None
+            }
+        }
     }
 }
 
@@ -276,24 +300,26 @@ where
     /// Runs the closure if this thread claims it; returns whether it did.
     fn run_claimed(&self) -> bool {
         if let Some(f) = self.claim() {
-            // The closure is consumed here; a panic is caught and becomes the
-            // future's result, so it reaches the readers and never the executor.
-            let running = deadlock::running_task(
-                std::ptr::from_ref(self).cast::<()>() as usize,
-                match self.extras.name() {
-                    Some(name) => Cow::Owned(name.to_owned()),
-                    None => Cow::Borrowed(std::any::type_name::<F>()),
-                },
-            );
-            let result = catch_unwind(AssertUnwindSafe(f)).map_err(TaskPanic::new);
+            let result = self.run_closure(f);
             // The job stays `Running` (one lock fewer per task): once the outcome is
             // published, `blocker` and `running` look at the state first.
-            drop(running);
             self.core.publish(result);
             true
         } else {
             false
         }
+    }
+
+    /// Runs the claimed closure on this thread, marked as running this task for the
+    /// deadlock detector. The closure is consumed here; a panic is caught and becomes
+    /// the future's result, so it reaches the readers and never the executor.
+    fn run_closure(&self, f: F) -> TaskResult<T> {
+        let _running = deadlock::running_task(
+            std::ptr::from_ref(self).cast::<()>() as usize,
+            std::any::type_name::<F>(),
+            self.extras.name(),
+        );
+        catch_unwind(AssertUnwindSafe(f)).map_err(TaskPanic::new)
     }
 }
 
@@ -324,7 +350,7 @@ struct Linked {
 
 enum Link {
     Nothing,
-    Runner(thread::Thread),
+    Runner(ThreadId),
     /// The futures it waits for. `owned`: consumed by this future (`map`, `then`,
     /// `all` take their inputs), so that cancelling this future cancels them; not for
     /// a `SharedLazy`'s continuation, whose input other handles still read.
@@ -357,7 +383,7 @@ impl<T> Remote<T> {
     fn blocker_link(&self) -> Link {
         match &self.lock_link().link {
             Link::Nothing => Link::Nothing,
-            Link::Runner(thread) => Link::Runner(thread.clone()),
+            Link::Runner(thread) => Link::Runner(*thread),
             Link::Upstreams { nodes, owned } => Link::Upstreams {
                 nodes: nodes.clone(),
                 owned: *owned,
@@ -383,7 +409,7 @@ impl<T> Remote<T> {
 
     /// The current thread computes this future from now on.
     pub(crate) fn computing_here(&self) {
-        self.set_link(Link::Runner(thread::current()));
+        self.set_link(Link::Runner(deadlock::current_thread()));
     }
 
     /// This future waits for `upstreams` from now on, inputs it consumed.
@@ -484,7 +510,7 @@ impl<T: Send> Node for Remote<T> {
         match &self.lock_link().link {
             // A queued job is work nobody has started, as an unclaimed task.
             Link::Nothing | Link::Queued(_) => Blocker::Nothing,
-            Link::Runner(thread) => Blocker::Runner(thread.clone()),
+            Link::Runner(thread) => Blocker::Runner(*thread),
             Link::Upstreams { nodes, .. } => Blocker::Upstreams(nodes.clone()),
         }
     }

@@ -111,9 +111,9 @@ fn snapshot() -> Waits {
                 Blocker::Runner(t) => {
                     chain.push(CycleLink {
                         future: node.label().into_owned(),
-                        thread: Some(thread_name(&t)),
+                        thread: Some(thread_name(t)),
                     });
-                    next = waits.get(&t.id()).and_then(|w| w.on.upgrade());
+                    next = waits.get(&t).and_then(|w| w.on.upgrade());
                 }
                 Blocker::Upstreams(ups) => {
                     chain.push(CycleLink {

@@ -14,6 +14,7 @@
 //! resolved fast path, nor on any wait that could end.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 use std::thread::{self, ThreadId};
@@ -27,8 +28,8 @@ use self::cycle::{Cycle, CycleLink};
 pub(crate) enum Blocker {
     /// Nothing to follow: decided, not started yet, or between steps.
     Nothing,
-    /// A thread is computing it.
-    Runner(thread::Thread),
+    /// A thread is computing it (named by [`thread_name`] in messages).
+    Runner(ThreadId),
     /// It waits for these futures (a derived future).
     Upstreams(Vec<Weak<dyn Node>>),
 }
@@ -69,53 +70,128 @@ struct Waiter {
 
 static WAITS: LazyLock<Mutex<HashMap<ThreadId, Waiter>>> = LazyLock::new(Mutex::default);
 
+/// The names of the live threads that have run a task, computed a future or waited on
+/// one, by id: what a message calls a runner that is named only by its id. A thread
+/// registers on its first use of [`current_thread`] and leaves when it exits.
+static NAMES: LazyLock<Mutex<HashMap<ThreadId, String>>> = LazyLock::new(Mutex::default);
+
+/// This thread's entry in [`NAMES`], removed when the thread exits.
+struct Me(ThreadId);
+
+impl Me {
+    fn register() -> Me {
+        let thread = thread::current();
+        let name = match thread.name() {
+            Some(name) => name.to_owned(),
+            None => format!("{:?}", thread.id()),
+        };
+        NAMES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(thread.id(), name);
+        Me(thread.id())
+    }
+}
+
+impl Drop for Me {
+    fn drop(&mut self) {
+        NAMES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.0);
+    }
+}
+
 thread_local! {
-    static ME: ThreadId = thread::current().id();
-    /// The tasks this thread is running right now, innermost last (nested by
-    /// work-helping): each node's address and label.
-    static RUNNING: std::cell::RefCell<Vec<(usize, Cow<'static, str>)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+    static ME: Me = Me::register();
+    /// The task this thread is running innermost right now (tasks nest by
+    /// work-helping). `Copy`, so that marking a task costs a few stores: no
+    /// destructor to register, nothing to drop.
+    static RUNNING: Cell<Option<Innermost>> = const { Cell::new(None) };
+    /// The names of the named tasks among those this thread runs, innermost last.
+    static NAMED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// This thread's id, without touching the `Thread` handle's reference count.
+/// A task a thread runs: its node's address, and what its label is made of.
+#[derive(Clone, Copy)]
+struct Innermost {
+    node: usize,
+    type_name: &'static str,
+    /// Whether the label is the innermost name in `NAMED` rather than `type_name`.
+    named: bool,
+}
+
+/// This thread's id, without touching the `Thread` handle's reference count (a
+/// runner is recorded by id: no reference count is shared with the threads that read
+/// its futures). During the thread's own teardown, the id from its handle.
 pub(crate) fn current_thread() -> ThreadId {
-    ME.with(|me| *me)
+    ME.try_with(|me| me.0)
+        .unwrap_or_else(|_| thread::current().id())
 }
 
-/// Marks this thread as running the task `node` (labelled `label`) until the guard
-/// is dropped.
-pub(crate) fn running_task(node: usize, label: Cow<'static, str>) -> RunningGuard {
-    RUNNING.with(|r| r.borrow_mut().push((node, label)));
-    RunningGuard(())
+/// Marks this thread as running the task `node` until the guard is dropped. The task
+/// is labelled by its `name` if it has one, else by its closure's `type_name`.
+#[inline]
+pub(crate) fn running_task(
+    node: usize,
+    type_name: &'static str,
+    name: Option<&str>,
+) -> RunningGuard {
+    if let Some(name) = name {
+        NAMED.with_borrow_mut(|names| names.push(name.to_owned()));
+    }
+    RunningGuard(RUNNING.replace(Some(Innermost {
+        node,
+        type_name,
+        named: name.is_some(),
+    })))
 }
 
 /// Whether this thread is running a task (its own executor's or one it helps with).
 /// `false` during thread-local teardown, when no task runs any more (a drop in a
 /// thread-local destructor may ask; it must not panic).
 pub(crate) fn in_task() -> bool {
-    RUNNING
-        .try_with(|r| !r.borrow().is_empty())
-        .unwrap_or(false)
+    RUNNING.try_with(|r| r.get().is_some()).unwrap_or(false)
 }
 
-/// The task this thread is running innermost, if any.
+/// The task this thread is running innermost, if any: its node and label.
 fn innermost_task() -> Option<(usize, Cow<'static, str>)> {
-    RUNNING.with(|r| r.borrow().last().cloned())
+    let innermost = RUNNING.with(Cell::get)?;
+    let name = if innermost.named {
+        NAMED.with_borrow(|names| names.last().cloned())
+    } else {
+        None
+    };
+    Some((
+        innermost.node,
+        name.map_or(Cow::Borrowed(innermost.type_name), Cow::Owned),
+    ))
 }
 
-pub(crate) struct RunningGuard(());
+/// Marks a task as running on this thread; holds the task it interrupted (by
+/// work-helping), if any, to mark again when dropped.
+pub(crate) struct RunningGuard(Option<Innermost>);
 
 impl Drop for RunningGuard {
+    #[inline]
     fn drop(&mut self) {
-        RUNNING.with(|r| r.borrow_mut().pop());
+        // During the thread's teardown there is nothing left to mark.
+        let ended = RUNNING.try_with(|r| r.replace(self.0)).ok().flatten();
+        if ended.is_some_and(|ended| ended.named) {
+            let _ = NAMED.try_with(|names| names.borrow_mut().pop());
+        }
     }
 }
 
-/// A thread's name, or its id if it has none.
-fn thread_name(thread: &thread::Thread) -> String {
-    match thread.name() {
-        Some(name) => name.to_owned(),
-        None => format!("{:?}", thread.id()),
+/// A live thread's name, or its id if it has none (or has exited).
+fn thread_name(id: ThreadId) -> String {
+    match NAMES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&id)
+    {
+        Some(name) => name.clone(),
+        None => format!("{id:?}"),
     }
 }
 
@@ -156,7 +232,7 @@ pub(crate) fn enter_wait(future: &Arc<dyn Node>) -> Result<WaitGuard, Cycle> {
         me,
         Waiter {
             on: Arc::downgrade(future),
-            thread_name: thread_name(&thread::current()),
+            thread_name: thread_name(me),
         },
     );
     drop(waits);
@@ -168,7 +244,7 @@ pub(crate) fn enter_wait(future: &Arc<dyn Node>) -> Result<WaitGuard, Cycle> {
 struct Step {
     node: usize,
     label: Cow<'static, str>,
-    runner: Option<thread::Thread>,
+    runner: Option<ThreadId>,
 }
 
 /// Follows the graph from `start`; the path to a future that `me` is computing, if any.
@@ -195,9 +271,8 @@ fn find_path_to(
         };
         match node.blocker() {
             Blocker::Nothing => {}
-            Blocker::Runner(thread) => {
-                let id = thread.id();
-                path.push(step(Some(thread)));
+            Blocker::Runner(id) => {
+                path.push(step(Some(id)));
                 if id == me {
                     visited.push(node);
                     // The nodes still queued are dropped by the caller, after the lock.
@@ -226,7 +301,7 @@ impl Step {
         Step {
             node: self.node,
             label: self.label.clone(),
-            runner: self.runner.clone(),
+            runner: self.runner,
         }
     }
 }
@@ -237,7 +312,7 @@ fn cycle_from(mut path: Vec<Step>) -> Cycle {
     // The last step is a future this thread runs. If it is the task this thread runs
     // innermost, it starts the cycle; if the thread has since started another task
     // (by work-helping), that inner task is the one waiting, and starts the cycle.
-    let me = thread::current();
+    let me = current_thread();
     match (innermost_task(), path.last()) {
         (Some((inner, label)), Some(last)) if inner != last.node => path.insert(
             0,
@@ -258,7 +333,7 @@ fn cycle_from(mut path: Vec<Step>) -> Cycle {
             .into_iter()
             .map(|step| CycleLink {
                 future: step.label.into_owned(),
-                thread: step.runner.as_ref().map(thread_name),
+                thread: step.runner.map(thread_name),
             })
             .collect(),
     }
@@ -281,7 +356,7 @@ mod tests {
         }
         fn blocker(&self) -> Blocker {
             match &self.runner {
-                Some(t) => Blocker::Runner(t.clone()),
+                Some(t) => Blocker::Runner(t.id()),
                 None if !self.upstreams.is_empty() => Blocker::Upstreams(self.upstreams.clone()),
                 None => Blocker::Nothing,
             }
@@ -305,6 +380,42 @@ mod tests {
     /// A thread handle that is not the current thread.
     fn other_thread() -> thread::Thread {
         thread::spawn(thread::current).join().unwrap()
+    }
+
+    #[test]
+    fn a_runner_is_named_while_it_lives_and_by_its_id_once_it_exits() {
+        let (id, named) = thread::Builder::new()
+            .name("named-runner".into())
+            .spawn(|| {
+                let id = current_thread();
+                (id, thread_name(id))
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(named, "named-runner");
+        // The thread's entry left with it (its thread-locals are gone once joined).
+        assert!(!NAMES.lock().unwrap().contains_key(&id));
+        assert_eq!(thread_name(id), format!("{id:?}"));
+    }
+
+    #[test]
+    fn the_innermost_running_task_is_restored_when_a_nested_one_ends() {
+        assert!(!in_task());
+        let outer = running_task(1, "outer_type", Some("outer name"));
+        {
+            let _inner = running_task(2, "inner_type", None);
+            assert_eq!(innermost_task(), Some((2, Cow::Borrowed("inner_type"))));
+        }
+        assert_eq!(
+            innermost_task(),
+            Some((1, Cow::Owned("outer name".to_owned())))
+        );
+        assert!(in_task());
+        drop(outer);
+        assert_eq!(innermost_task(), None);
+        assert!(!in_task());
+        assert!(NAMED.with_borrow(Vec::is_empty), "no name left behind");
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod traits;
 
 use crate::core::nudge::{self, Bell, Wake};
 use crate::core::panic::TaskPanic;
+use crate::core::queues;
 use crate::core::state::{TaskResult, Waited};
 use crate::core::task::Source;
 use crate::deadlock::{self, Node};
@@ -256,9 +257,12 @@ impl<T> Lazy<T> {
         if let Some(value) = this.value.take() {
             return Ok(value);
         }
-        let Some(task) = this.task.take() else {
+        let Some(mut task) = this.task.take() else {
             unreachable!("transparent_future: a resolved future without a value")
         };
+        if let Some(result) = Lazy::run_alone(&mut task) {
+            return result;
+        }
         if let Err(e) = Lazy::block(&task, None) {
             fail(e);
         }
@@ -291,6 +295,21 @@ impl<T> Lazy<T> {
     }
 
     /// The blocking path of every access: wait for the outcome, then cache it.
+    /// The fork-join fast path of a read by value: if the task is still on top of this
+    /// worker's own deque (it was spawned here last and nobody stole it), takes it off
+    /// and, as the only holder of the future then, runs it here and keeps its result,
+    /// with none of the locks a shared future needs. `None`: read the shared way (the
+    /// task is elsewhere, decided, has a deadline or watchers, or someone else still
+    /// holds a reference for a moment; its closure is then still there to run).
+    fn run_alone(task: &mut Arc<dyn Source<T>>) -> Option<TaskResult<T>> {
+        let core = task.core();
+        if !core.may_help() || core.settle_if_due() {
+            return None;
+        }
+        queues::take_if_on_top(Arc::as_ptr(task).cast::<()>())?.dismiss();
+        Arc::get_mut(task)?.run_alone()
+    }
+
     #[cold]
     #[inline(never)]
     fn wait_slow(&self) -> &T {

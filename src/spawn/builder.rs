@@ -199,7 +199,16 @@ impl<E: Executor, P> Builder<E, P> {
     }
 
     /// The name and stack size, checked: `None` if neither was given.
+    #[inline]
     fn named(&mut self) -> io::Result<Option<Box<Named>>> {
+        if self.name.is_none() && self.stack_size.is_none() {
+            return Ok(None);
+        }
+        self.named_slow()
+    }
+
+    #[cold]
+    fn named_slow(&mut self) -> io::Result<Option<Box<Named>>> {
         if let Some(name) = &self.name {
             if name.contains('\0') {
                 return Err(io::Error::new(
@@ -235,8 +244,7 @@ impl<E: Executor, P> Builder<E, P> {
         X: Extras + 'static,
     {
         let named = self.named()?;
-        let executor: &dyn Executor = &self.executor;
-        let core = Core::new(timeout, Placement::executor(executor));
+        let core = Core::new(timeout, Placement::executor(&self.executor));
         let (source, job) = match named {
             None => new_task(core, f, extras),
             Some(options) => new_task(
@@ -248,7 +256,7 @@ impl<E: Executor, P> Builder<E, P> {
                 },
             ),
         };
-        executor.execute(Runnable::new(job))?;
+        self.executor.execute(Runnable::new(job))?;
         Ok(Lazy::from_source(source))
     }
 

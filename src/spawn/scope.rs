@@ -166,10 +166,8 @@ impl<'scope> Scope<'scope, '_> {
             publisher.computing_here();
             let running = deadlock::running_task(
                 Arc::as_ptr(&publisher).cast::<()>() as usize,
-                match named.name {
-                    Some(name) => Cow::Owned(name),
-                    None => Cow::Borrowed(std::any::type_name::<F>()),
-                },
+                std::any::type_name::<F>(),
+                named.name.as_deref(),
             );
             let result = catch_unwind(AssertUnwindSafe(f)).map_err(TaskPanic::new);
             drop(running);

@@ -10,6 +10,7 @@ mod blocked_readers;
 #[cfg(feature = "rayon")]
 mod on_rayon;
 mod pending_futures;
+mod read_by_value;
 mod stealing;
 mod stress;
 mod thread_pool;

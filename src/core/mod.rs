@@ -8,6 +8,7 @@
 pub(crate) mod cancel;
 #[cfg(feature = "process")]
 pub(crate) mod died;
+mod injector;
 pub(crate) mod job;
 #[cfg(all(test, transparent_future_shuttle))]
 mod model;

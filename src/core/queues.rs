@@ -5,7 +5,8 @@
 //! Each worker owns a LIFO deque (`crossbeam-deque`, as rayon-core uses): a task
 //! spawned on a worker goes onto that worker's own deque, where the worker finds it
 //! again first, while it is still in cache. A task spawned from any other thread goes
-//! onto the pool's FIFO injector. A worker looks for work in that order: its own deque
+//! onto the pool's FIFO injector (`core/injector.rs`: a buffer under a lock, which
+//! measured faster than a lock-free one for a thread submitting in bulk). A worker looks for work in that order: its own deque
 //! (newest first), the injector (oldest first, taking a batch into its own deque), then
 //! the other workers' deques (oldest first: in nested fork-join, the oldest task is the
 //! largest piece of work).
@@ -53,9 +54,9 @@
 //! # Closing
 //!
 //! Closing (a shutdown, or the pool's last handle going) refuses new tasks and wakes
-//! every worker. Submissions from other threads hold a read lock across their check
-//! and their push, and closing takes the write lock, so no task lands in the injector
-//! after the close. A worker pushing onto its own deque takes no lock, so its push may
+//! every worker. Submissions from other threads hold the injector's lock across their
+//! check and their push, and closing sets the flag under that lock, so no task lands
+//! in the injector after the close. A worker pushing onto its own deque takes no lock, so its push may
 //! land just after the close: the task is accepted, and must still run even if that
 //! worker then blocks on it (it may read something that task decides) while the others
 //! have looked everywhere and found nothing.
@@ -69,16 +70,18 @@
 //! on it, or miss one a worker was moving; the model `pool close vs submissions`
 //! catches the first.)
 //!
-//! The model checks (`core/model.rs`) run this protocol with the deques replaced by
-//! the model's mutexes (`sync::deque`).
+//! The model checks (`core/model.rs`) run this protocol with the workers' deques
+//! replaced by the model's mutexes (`sync::deque`); the injector runs as it is, on
+//! the model's mutex.
 
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
+use crate::core::injector::Injector;
 use crate::core::job::Runnable;
 use crate::core::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
-use crate::core::sync::deque::{Injector, Steal, Stealer, Worker};
-use crate::core::sync::{Backoff, Condvar, Mutex, PoisonError, RwLock};
+use crate::core::sync::deque::{Steal, Stealer, Worker};
+use crate::core::sync::{Backoff, Condvar, Mutex, PoisonError};
 
 /// Every how many looks for work a worker first looks at the oldest queued tasks (the
 /// injector's, then its own deque's oldest), so that a task that keeps queueing itself
@@ -90,21 +93,17 @@ pub(crate) struct Queues {
     injector: Injector<Runnable>,
     /// The other ends of the workers' deques, by worker index.
     stealers: Vec<Stealer<Runnable>>,
-    /// Read-locked by a submission from a thread that is not one of the workers,
-    /// across its look at `closed` and its push; write-locked to close, so that no
-    /// such push lands after the close.
-    open: RwLock<()>,
-    /// Set once the pool is closed, under the write lock of `open`. Read under the
-    /// read lock by submissions onto the injector, and without it by the workers and
-    /// their own submissions.
+    /// Set once the pool is closed, under the injector's lock. Read under that lock
+    /// by submissions onto the injector (so that none lands after the close), and
+    /// without it by the workers and their own submissions.
     closed: AtomicBool,
     sleep: Sleep,
 }
 
 // A panic cannot leave the queues half-changed: the deques are lock-free structures
 // that a panicking task never touches mid-operation, and every lock here ignores
-// poisoning and guards nothing (`open`) or one count that no code able to panic
-// changes (the sleep lock's count of done workers). So a pool holding its queues
+// poisoning and guards a buffer or a count that no code able to panic changes midway
+// (the injector's queue, the sleep lock's count of done workers). So a pool holding its queues
 // stays unwind-safe, as it was with a channel.
 impl std::panic::UnwindSafe for Queues {}
 impl std::panic::RefUnwindSafe for Queues {}
@@ -148,7 +147,6 @@ impl Queues {
         let queues = Queues {
             injector: Injector::new(),
             stealers: deques.iter().map(Worker::stealer).collect(),
-            open: RwLock::new(()),
             closed: AtomicBool::new(false),
             sleep: Sleep {
                 lock: Mutex::new(0),
@@ -172,14 +170,7 @@ impl Queues {
             }
             Err(task) => task,
         };
-        let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
-        // ORDERING: Relaxed: the read lock orders this look after a close's store,
-        // made under the write lock.
-        if self.closed.load(Ordering::Relaxed) {
-            return Err(task);
-        }
-        self.injector.push(task);
-        drop(open);
+        self.injector.push(task, &self.closed)?;
         self.sleep.notify_one();
         Ok(())
     }
@@ -216,11 +207,7 @@ impl Queues {
     /// Closes the queues: from now on [`Queues::push`] refuses tasks; the workers run
     /// what is queued, then exit together. Closing again does nothing more.
     pub(crate) fn close(&self) {
-        let open = self.open.write().unwrap_or_else(PoisonError::into_inner);
-        // ORDERING: SeqCst, so that the store is ordered with the workers' sleep
-        // handshake (their fence, then their look at `closed`).
-        self.closed.store(true, Ordering::SeqCst);
-        drop(open);
+        self.injector.close(&self.closed);
         self.sleep.notify_all();
     }
 
@@ -301,7 +288,7 @@ impl Queues {
     /// Takes the injector's oldest task to run, and a batch more into `deque`.
     fn take_batch(&self, local: &Local) -> Option<Runnable> {
         let deque = &local.deque;
-        let task = retrying(|| self.injector.steal_batch_and_pop(deque))?;
+        let task = self.injector.take_batch(deque)?;
         if !deque.is_empty() {
             // The rest of the batch was out of every queue on its way here: a worker
             // that looked meanwhile may be asleep (module's notes).
@@ -328,7 +315,7 @@ impl Queues {
         fence(Ordering::SeqCst);
         // ORDERING: SeqCst, ordered after the fence, as the close's store. Read before
         // the look: a close seen here comes after every push it allowed (under the
-        // read lock), so the look sees them; a close not seen here wakes this sleeper.
+        // injector's lock), so the look sees them; a close not seen here wakes this sleeper.
         let closed = self.closed.load(Ordering::SeqCst);
         let keep = if self.has_work() {
             true

@@ -27,7 +27,7 @@ pub(crate) use crossbeam_utils::Backoff;
 #[cfg(not(transparent_future_shuttle))]
 pub(crate) use std::sync::atomic;
 #[cfg(not(transparent_future_shuttle))]
-pub(crate) use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
+pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
 #[cfg(not(transparent_future_shuttle))]
 pub(crate) use std::thread;
 
@@ -36,7 +36,7 @@ pub(crate) use model::{Backoff, channel, deque, now, thread, wait_timeout};
 #[cfg(transparent_future_shuttle)]
 pub(crate) use shuttle::sync::atomic;
 #[cfg(transparent_future_shuttle)]
-pub(crate) use shuttle::sync::{Condvar, Mutex, MutexGuard, RwLock};
+pub(crate) use shuttle::sync::{Condvar, Mutex, MutexGuard};
 
 /// The current instant: [`Instant::now`], or the model's virtual time.
 #[cfg(not(transparent_future_shuttle))]
@@ -245,8 +245,9 @@ mod model {
     pub(crate) mod deque {
         //! `crossbeam-deque`'s work-stealing deques in the model: each is a mutex of
         //! the model around a `VecDeque`, with the same API and the same ends (a
-        //! LIFO worker pops what it pushed last; stealers and the injector take the
-        //! oldest). Every operation is a scheduling point, so the model explores the
+        //! LIFO worker pops what it pushed last; stealers take the oldest). (The
+        //! pool's injector is the crate's own, built on this facade's mutex: the
+        //! model runs its real code.) Every operation is a scheduling point, so the model explores the
         //! pool's protocol around the deques; the deques' own lock-free code is
         //! `crossbeam-deque`'s, tested there.
         use std::collections::VecDeque;
@@ -310,36 +311,6 @@ mod model {
                     Some(value) => Steal::Success(value),
                     None => Steal::Empty,
                 }
-            }
-            pub(crate) fn is_empty(&self) -> bool {
-                lock(&self.0).is_empty()
-            }
-            pub(crate) fn len(&self) -> usize {
-                lock(&self.0).len()
-            }
-        }
-
-        /// The queue every thread may push to (FIFO).
-        pub(crate) struct Injector<T>(Mutex<VecDeque<T>>);
-
-        impl<T> Injector<T> {
-            pub(crate) fn new() -> Self {
-                Injector(Mutex::new(VecDeque::new()))
-            }
-            pub(crate) fn push(&self, value: T) {
-                lock(&self.0).push_back(value);
-            }
-            /// Takes the oldest task to run, and moves a few more into `dest`.
-            pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
-                let mut queue = lock(&self.0);
-                let Some(first) = queue.pop_front() else {
-                    return Steal::Empty;
-                };
-                if let Some(more) = queue.pop_front() {
-                    drop(queue);
-                    dest.push(more);
-                }
-                Steal::Success(first)
             }
             pub(crate) fn is_empty(&self) -> bool {
                 lock(&self.0).is_empty()

@@ -79,11 +79,12 @@ const COMPARISONS: &[Comparison] = &[
     Comparison {
         group: "bulk_100k",
         title: "bulk_100k",
-        what: "100,000 trivial tasks spawned, then every result read",
+        what: "100,000 trivial tasks spawned, then every result read (floor: an Arc through an injector)",
         contenders: &[
             ours("ours_pool_spawn_lazy"),
             anchor("rayon_scope_slots"),
             peer("tokio_spawn_await"),
+            peer("floor_alloc_share_inject"),
         ],
     },
     Comparison {

@@ -2,7 +2,8 @@
 //!
 //! * `bulk_100k`: 100,000 trivial tasks spawned, then every result read: our
 //!   `ThreadPool::spawn_lazy`, `rayon::scope` spawning into result slots, tokio's
-//!   `spawn` + `.await` on a two-worker runtime.
+//!   `spawn` + `.await` on a two-worker runtime; and the floor of a task that is a
+//!   shared heap object submitted from outside through a queue, with nothing else.
 //! * `fib_24`, `fib_30`: nested fork-join, a pool future per left branch read after
 //!   computing the right one (75,024 and 1,346,268 forks), against `rayon::join`; and
 //!   the floor of a fork that is a shared heap object passed through a deque, on one
@@ -21,7 +22,7 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -65,6 +66,10 @@ fn bulk(c: &mut Criterion) {
             slots.iter().sum::<u64>()
         })
     });
+    g.bench_function("floor_alloc_share_inject", |b| {
+        let floor = InjectFloor::start();
+        b.iter(|| floor.round());
+    });
     g.bench_function("tokio_spawn_await", |b| {
         b.iter(|| {
             tokio.block_on(async {
@@ -80,6 +85,83 @@ fn bulk(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// A task's state in the bulk floor: the result, and padding to the size of ours.
+type FloorTask = Arc<(AtomicU64, [u64; 13])>;
+
+/// The floor of any design in which a task is a heap object shared with its future and
+/// submitted from outside the pool: per task, the submitting thread allocates a state
+/// of the size of ours (an `Arc` of 112 bytes), shares it (a clone), pushes the clone
+/// onto a `crossbeam-deque` injector that two threads take from one at a time, each
+/// writing the result into the state; then the submitter reads every result, spinning
+/// until it is there. No claim, no publication protocol, no sleep, no wake-up: the two
+/// consumers spin while the bench runs. What our pool adds on top is the rest of
+/// `ours_pool_spawn_lazy`.
+struct InjectFloor {
+    injector: Arc<crossbeam_deque::Injector<FloorTask>>,
+    stop: Arc<AtomicBool>,
+    consumers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl InjectFloor {
+    fn start() -> InjectFloor {
+        let injector = Arc::new(crossbeam_deque::Injector::<FloorTask>::new());
+        let stop = Arc::new(AtomicBool::new(false));
+        let consumers = (0..THREADS)
+            .map(|_| {
+                let (injector, stop) = (Arc::clone(&injector), Arc::clone(&stop));
+                std::thread::spawn(move || {
+                    let backoff = crossbeam_utils::Backoff::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        match injector.steal() {
+                            crossbeam_deque::Steal::Success(task) => {
+                                task.0.store(task.1[0] + 1, Ordering::Release);
+                                backoff.reset();
+                            }
+                            _ => backoff.snooze(),
+                        }
+                    }
+                })
+            })
+            .collect();
+        InjectFloor {
+            injector,
+            stop,
+            consumers,
+        }
+    }
+
+    fn round(&self) -> u64 {
+        let tasks: Vec<FloorTask> = (0..TASKS)
+            .map(|i| {
+                let task = Arc::new((AtomicU64::new(0), [i; 13]));
+                self.injector.push(Arc::clone(&task));
+                task
+            })
+            .collect();
+        let mut sum = 0;
+        for task in &tasks {
+            loop {
+                let done = task.0.load(Ordering::Acquire);
+                if done != 0 {
+                    sum += done;
+                    break;
+                }
+                std::hint::spin_loop();
+            }
+        }
+        sum
+    }
+}
+
+impl Drop for InjectFloor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for consumer in self.consumers.drain(..) {
+            consumer.join().unwrap();
+        }
+    }
 }
 
 /// fib(n) with a pool future for the left branch, read after the right one.

@@ -17,25 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, ThreadId};
 
+use crate::stealing::{Read, fib};
 use crate::support::{Drops, Tracked, ms, on_worker, panics_with, secs, within};
 use transparent_future::{Builder, Deadline, Lazy, Outcome, ThreadPool};
-
-/// `fib(n)`, with the left branch as a future on `pool`, read by value after the right
-/// one is computed here; every call makes one tracked value and counts the pool tasks
-/// that ran.
-fn fib(pool: &ThreadPool, n: u32, drops: &Drops, runs: &Arc<AtomicUsize>) -> Tracked {
-    if n < 2 {
-        return drops.track(n);
-    }
-    let (p, d, r) = (pool.clone(), drops.clone(), Arc::clone(runs));
-    let left = pool.spawn_lazy(move || {
-        r.fetch_add(1, SeqCst);
-        fib(&p, n - 1, &d, &r)
-    });
-    let right = fib(pool, n - 2, drops, runs);
-    let left = Lazy::into_inner(left);
-    drops.track(left.value + right.value)
-}
 
 #[test]
 fn fork_join_read_by_value_gives_the_right_answers_and_drops_every_value_once() {
@@ -48,7 +32,7 @@ fn fork_join_read_by_value_gives_the_right_answers_and_drops_every_value_once() 
                 let drops = Drops::new();
                 let runs = Arc::new(AtomicUsize::new(0));
                 let (p, d, r) = (pool.clone(), drops.clone(), Arc::clone(&runs));
-                let root = pool.spawn_lazy(move || fib(&p, 18, &d, &r));
+                let root = pool.spawn_lazy(move || fib(&p, 18, &d, &r, Read::ByValue));
                 // A bounded wait: the root runs on a worker, so its forks go onto the
                 // workers' own deques.
                 let value = on_worker(&root).value;

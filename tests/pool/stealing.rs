@@ -18,20 +18,39 @@ use crate::support::{
 };
 use transparent_future::{Lazy, ThreadPool};
 
+/// How [`fib`] reads its left branch's future.
+#[derive(Clone, Copy)]
+pub(crate) enum Read {
+    /// Through `Deref`, leaving the value in the future.
+    Deref,
+    /// By value, with `Lazy::into_inner`.
+    ByValue,
+}
+
 /// `fib(n)`, with the left branch as a future on `pool` and the right one computed
-/// here; every call makes one tracked value (its result) and counts the pool tasks
-/// that ran.
-fn fib(pool: &ThreadPool, n: u32, drops: &Drops, runs: &Arc<AtomicUsize>) -> Tracked {
+/// here, the left one read (as `read` says) after the right one; every call makes one
+/// tracked value (its result) and counts the pool tasks that ran.
+pub(crate) fn fib(
+    pool: &ThreadPool,
+    n: u32,
+    drops: &Drops,
+    runs: &Arc<AtomicUsize>,
+    read: Read,
+) -> Tracked {
     if n < 2 {
         return drops.track(n);
     }
     let (p, d, r) = (pool.clone(), drops.clone(), Arc::clone(runs));
     let left = pool.spawn_lazy(move || {
         r.fetch_add(1, SeqCst);
-        fib(&p, n - 1, &d, &r)
+        fib(&p, n - 1, &d, &r, read)
     });
-    let right = fib(pool, n - 2, drops, runs);
-    drops.track(left.value + right.value)
+    let right = fib(pool, n - 2, drops, runs, read);
+    let left = match read {
+        Read::Deref => left.value,
+        Read::ByValue => Lazy::into_inner(left).value,
+    };
+    drops.track(left + right.value)
 }
 
 /// The Fibonacci numbers, and how many calls `fib(n)` makes (`2 F(n+1) - 1`), each
@@ -69,14 +88,14 @@ fn fork_join_fib_gives_the_right_answers_and_drops_every_value_once() {
                     // other worker (if any) steals. A bounded wait, so that the root
                     // runs on a worker, not here.
                     let (p, d, r) = (pool.clone(), drops.clone(), Arc::clone(&runs));
-                    let root = pool.spawn_lazy(move || fib(&p, N, &d, &r));
+                    let root = pool.spawn_lazy(move || fib(&p, N, &d, &r, Read::Deref));
                     let got = on_worker(&root).value;
                     drop(root);
                     got
                 } else {
                     // From outside: the first tasks go through the injector, and this
                     // thread helps with them.
-                    fib(&pool, N, &drops, &runs).value
+                    fib(&pool, N, &drops, &runs, Read::Deref).value
                 };
                 assert_eq!(result, value, "{workers} workers, round {round}");
                 assert_eq!(

@@ -73,7 +73,7 @@ impl<T> Injector<T> {
     }
 
     /// Takes the oldest task to run, and moves up to half of the rest (at most
-    /// [`MAX_BATCH`]) into `dest`, oldest first on its stealing end.
+    /// [`MAX_BATCH`]) into `dest`, a FIFO worker queue, in their order.
     pub(crate) fn take_batch(&self, dest: &Worker<T>) -> Option<T> {
         if self.is_empty() {
             return None;
@@ -87,9 +87,7 @@ impl<T> Injector<T> {
             std::array::from_fn(|i| if i < batch { queue.pop_front() } else { None });
         self.len.store(queue.len(), Ordering::Relaxed);
         drop(queue);
-        // A LIFO deque pops its newest first: push the batch newest first, so that
-        // the owner runs it oldest first.
-        for value in moved.iter_mut().rev().filter_map(Option::take) {
+        for value in moved.iter_mut().filter_map(Option::take) {
             dest.push(value);
         }
         Some(first)
@@ -120,13 +118,13 @@ mod tests {
             assert!(injector.push(i, &closed).is_ok());
         }
         assert_eq!(injector.len(), 11);
-        let deque = Worker::new_lifo();
+        let deque = Worker::new_fifo();
         assert_eq!(
             injector.take_batch(&deque),
             Some(0),
             "the oldest runs first"
         );
-        // Half of the ten left, rounded up: five, popped by the owner oldest first.
+        // Half of the ten left, rounded up: five, in their order.
         let moved: Vec<i32> = std::iter::from_fn(|| deque.pop()).collect();
         assert_eq!(moved, [1, 2, 3, 4, 5]);
         assert_eq!(injector.len(), 5);
@@ -135,7 +133,7 @@ mod tests {
         assert!(injector.is_empty());
         assert_eq!(injector.take_batch(&deque), None);
         let moved: Vec<i32> = std::iter::from_fn(|| deque.pop()).collect();
-        assert_eq!(moved, [10, 7, 8], "each batch on top of the one before");
+        assert_eq!(moved, [7, 8, 10], "in the order they were queued");
     }
 
     #[test]
@@ -145,7 +143,7 @@ mod tests {
         for i in 0..1000 {
             assert!(injector.push(i, &closed).is_ok());
         }
-        let deque = Worker::new_lifo();
+        let deque = Worker::new_fifo();
         assert_eq!(injector.take_batch(&deque), Some(0));
         assert_eq!(deque.len(), MAX_BATCH);
         assert_eq!(injector.len(), 999 - MAX_BATCH);

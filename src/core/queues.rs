@@ -6,20 +6,31 @@
 //! spawned on a worker goes onto that worker's own deque, where the worker finds it
 //! again first, while it is still in cache. A task spawned from any other thread goes
 //! onto the pool's FIFO injector (`core/injector.rs`: a buffer under a lock, which
-//! measured faster than a lock-free one for a thread submitting in bulk). A worker looks for work in that order: its own deque
-//! (newest first), the injector (oldest first, taking a batch into its own deque), then
-//! the other workers' deques (oldest first: in nested fork-join, the oldest task is the
-//! largest piece of work).
+//! measured faster than a lock-free one for a thread submitting in bulk). A worker
+//! takes tasks from the injector in batches, into a FIFO batch queue of its own, apart
+//! from its deque. A worker looks for work in that order: its own deque (newest
+//! first), its batch (oldest first), the injector (oldest first, taking a batch), then
+//! the other workers' deques and batches (oldest first: in nested fork-join, the
+//! oldest task is the largest piece of work).
 //!
-//! Every [`FAIR_TURN`]th look goes the other way round: the injector first, then the
-//! oldest task of the worker's own deque. A task that queues itself again from a
+//! Tasks submitted from outside the pool therefore start in the order they were
+//! submitted (on one worker; across several, in that order of taking): the batch is
+//! older than the injector, and both are FIFO. A batch pushed onto the LIFO deque
+//! instead would have its newest task at the deque's far end, where a fair turn (or a
+//! thief) takes "the oldest"; on a one-worker pool, a task that reads an older future
+//! with a bounded wait (which never runs the work it waits for) would then start before
+//! that future's task and wait out its whole limit.
+//!
+//! Every [`FAIR_TURN`]th look goes the other way round: the submissions from outside
+//! first (the batch's oldest, then the injector's), then the oldest task of the
+//! worker's own deque. A task that queues itself again from a
 //! worker (an actor's drain handing its worker back after a batch, any loop that
 //! yields by resubmitting) lands on top of the worker's own deque and would be found
 //! first every time; without these turns, the injector's tasks and the older tasks
 //! beneath it would wait until it stops, however long (on a one-worker pool, for
 //! good; the old single FIFO channel put such a task at the back). With them, every
-//! `FAIR_TURN`th task a worker takes is the injector's oldest or, if the injector is
-//! empty, its own deque's oldest. Only the order of queued tasks changes: a turn is
+//! `FAIR_TURN`th task a worker takes is the oldest submission from outside or, if
+//! there is none, its own deque's oldest. Only the order of queued tasks changes: a turn is
 //! taken between tasks, never inside one, so fork-join nesting is unaffected.
 //!
 //! A reader that runs a task itself (work-helping) claims the task's closure, so the
@@ -44,7 +55,7 @@
 //! load of a line that changes only when workers fall asleep or wake.
 //!
 //! A task can also be out of every queue for a moment while a worker moves it: a batch
-//! taken from the injector is on its way into the taker's deque, and a reader's look at
+//! taken from the injector is on its way into the taker's batch queue, and a reader's look at
 //! the top of its deque pops a task and pushes it back. A worker whose last look falls
 //! in that moment sleeps without having seen it. So a worker that moves tasks into its
 //! own deque that way is a submitter too: once they are there, it runs the submitter's
@@ -83,9 +94,10 @@ use crate::core::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use crate::core::sync::deque::{Steal, Stealer, Worker};
 use crate::core::sync::{Backoff, Condvar, Mutex, PoisonError};
 
-/// Every how many looks for work a worker first looks at the oldest queued tasks (the
-/// injector's, then its own deque's oldest), so that a task that keeps queueing itself
-/// on top of its own deque cannot hold off the others (see the module's notes).
+/// Every how many looks for work a worker first looks at the oldest queued tasks (its
+/// batch's, the injector's, then its own deque's oldest), so that a task that keeps
+/// queueing itself on top of its own deque cannot hold off the others (see the
+/// module's notes).
 const FAIR_TURN: u32 = 4;
 
 /// A pool's queues: one injector, one deque per worker, and the workers' sleep.
@@ -93,6 +105,9 @@ pub(crate) struct Queues {
     injector: Injector<Runnable>,
     /// The other ends of the workers' deques, by worker index.
     stealers: Vec<Stealer<Runnable>>,
+    /// The other ends of the workers' batches (tasks taken from the injector), by
+    /// worker index.
+    batch_stealers: Vec<Stealer<Runnable>>,
     /// Set once the pool is closed, under the injector's lock. Read under that lock
     /// by submissions onto the injector (so that none lands after the close), and
     /// without it by the workers and their own submissions.
@@ -118,12 +133,17 @@ struct Sleep {
     sleepers: AtomicUsize,
 }
 
-/// What the current thread is, if it is a worker: its pool's queues, its index and
-/// its own deque.
+/// What the current thread is, if it is a worker: its pool's queues, its index, its
+/// own deque and its batch.
 struct Local {
     queues: Arc<Queues>,
     index: usize,
+    /// The tasks this worker spawned (LIFO: newest first).
     deque: Worker<Runnable>,
+    /// The tasks it took from the injector and has not run yet (FIFO: oldest first,
+    /// for it and for thieves, so that tasks submitted from outside start in the
+    /// order they were submitted).
+    batch: Worker<Runnable>,
     /// Looks for work so far, for the fair turns.
     looks: Cell<u32>,
 }
@@ -137,16 +157,25 @@ shuttle::thread_local! {
     static LOCAL: RefCell<Option<Local>> = RefCell::new(None);
 }
 
-/// A worker's deque, to hand to [`Queues::work`] on the worker's thread.
-pub(crate) struct WorkerDeque(Worker<Runnable>);
+/// A worker's deque and batch, to hand to [`Queues::work`] on the worker's thread.
+pub(crate) struct WorkerDeque {
+    deque: Worker<Runnable>,
+    batch: Worker<Runnable>,
+}
 
 impl Queues {
-    /// Queues for `workers` workers, and each worker's deque.
+    /// Queues for `workers` workers, and each worker's deque and batch.
     pub(crate) fn new(workers: usize) -> (Arc<Queues>, Vec<WorkerDeque>) {
-        let deques: Vec<Worker<Runnable>> = (0..workers).map(|_| Worker::new_lifo()).collect();
+        let deques: Vec<WorkerDeque> = (0..workers)
+            .map(|_| WorkerDeque {
+                deque: Worker::new_lifo(),
+                batch: Worker::new_fifo(),
+            })
+            .collect();
         let queues = Queues {
             injector: Injector::new(),
-            stealers: deques.iter().map(Worker::stealer).collect(),
+            stealers: deques.iter().map(|d| d.deque.stealer()).collect(),
+            batch_stealers: deques.iter().map(|d| d.batch.stealer()).collect(),
             closed: AtomicBool::new(false),
             sleep: Sleep {
                 lock: Mutex::new(0),
@@ -154,10 +183,7 @@ impl Queues {
                 sleepers: AtomicUsize::new(0),
             },
         };
-        (
-            Arc::new(queues),
-            deques.into_iter().map(WorkerDeque).collect(),
-        )
+        (Arc::new(queues), deques)
     }
 
     /// Queues `task`, or hands it back if the pool is closed: onto the current
@@ -213,7 +239,13 @@ impl Queues {
 
     /// How many tasks are queued (entries that a reader has already run included).
     pub(crate) fn len(&self) -> usize {
-        self.injector.len() + self.stealers.iter().map(Stealer::len).sum::<usize>()
+        self.injector.len()
+            + self
+                .stealers
+                .iter()
+                .chain(&self.batch_stealers)
+                .map(Stealer::len)
+                .sum::<usize>()
     }
 
     /// A worker's loop, on the worker's thread: runs tasks until the queues are closed
@@ -223,7 +255,8 @@ impl Queues {
             *local.borrow_mut() = Some(Local {
                 queues: Arc::clone(self),
                 index,
-                deque: deque.0,
+                deque: deque.deque,
+                batch: deque.batch,
                 looks: Cell::new(0),
             });
         });
@@ -256,8 +289,9 @@ impl Queues {
         }
     }
 
-    /// One look for a task, from this worker: its own deque, the injector, the others
-    /// (every [`FAIR_TURN`]th look, the injector and its own deque's oldest first).
+    /// One look for a task, from this worker: its own deque, its batch, the injector,
+    /// the others (every [`FAIR_TURN`]th look, its batch, the injector and its own
+    /// deque's oldest first).
     fn find(&self) -> Option<Runnable> {
         LOCAL.with(|local| {
             let local = local.borrow();
@@ -265,8 +299,12 @@ impl Queues {
             let looks = local.looks.get().wrapping_add(1);
             local.looks.set(looks);
             if looks % FAIR_TURN == 0 {
-                // A fair turn: the oldest work first, the injector's, then this
-                // worker's own (taken from the old end, as a thief would).
+                // A fair turn: the oldest work first, the submissions from outside
+                // (its batch is older than the injector), then this worker's own
+                // (taken from the old end, as a thief would).
+                if let Some(task) = local.batch.pop() {
+                    return Some(task);
+                }
                 if let Some(task) = self.take_batch(local) {
                     return Some(task);
                 }
@@ -277,19 +315,27 @@ impl Queues {
             if let Some(task) = local.deque.pop() {
                 return Some(task);
             }
+            if let Some(task) = local.batch.pop() {
+                return Some(task);
+            }
             if let Some(task) = self.take_batch(local) {
                 return Some(task);
             }
             let n = self.stealers.len();
-            (1..n).find_map(|k| retrying(|| self.stealers[(local.index + k) % n].steal()))
+            (1..n).find_map(|k| {
+                let other = (local.index + k) % n;
+                retrying(|| self.stealers[other].steal())
+                    .or_else(|| retrying(|| self.batch_stealers[other].steal()))
+            })
         })
     }
 
-    /// Takes the injector's oldest task to run, and a batch more into `deque`.
+    /// Takes the injector's oldest task to run, and a batch more into this worker's
+    /// batch.
     fn take_batch(&self, local: &Local) -> Option<Runnable> {
-        let deque = &local.deque;
-        let task = self.injector.take_batch(deque)?;
-        if !deque.is_empty() {
+        let batch = &local.batch;
+        let task = self.injector.take_batch(batch)?;
+        if !batch.is_empty() {
             // The rest of the batch was out of every queue on its way here: a worker
             // that looked meanwhile may be asleep (module's notes).
             self.sleep.notify_one();
@@ -299,7 +345,12 @@ impl Queues {
 
     /// Whether any queue holds a task.
     fn has_work(&self) -> bool {
-        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+        !self.injector.is_empty()
+            || self
+                .stealers
+                .iter()
+                .chain(&self.batch_stealers)
+                .any(|s| !s.is_empty())
     }
 
     /// Sleeps until a submission or the close wakes this worker (or spuriously).

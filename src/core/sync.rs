@@ -245,7 +245,8 @@ mod model {
     pub(crate) mod deque {
         //! `crossbeam-deque`'s work-stealing deques in the model: each is a mutex of
         //! the model around a `VecDeque`, with the same API and the same ends (a
-        //! LIFO worker pops what it pushed last; stealers take the oldest). (The
+        //! LIFO worker pops what it pushed last, a FIFO one what it pushed first;
+        //! stealers take the oldest). (The
         //! pool's injector is the crate's own, built on this facade's mutex: the
         //! model runs its real code.) Every operation is a scheduling point, so the model explores the
         //! pool's protocol around the deques; the deques' own lock-free code is
@@ -282,23 +283,41 @@ mod model {
         }
 
         /// The owner's end of a LIFO deque.
-        pub(crate) struct Worker<T>(Shared<T>);
+        pub(crate) struct Worker<T> {
+            queue: Shared<T>,
+            /// Whether the owner pops the oldest (FIFO) rather than the newest.
+            fifo: bool,
+        }
 
         impl<T> Worker<T> {
             pub(crate) fn new_lifo() -> Self {
-                Worker(Arc::default())
+                Worker {
+                    queue: Arc::default(),
+                    fifo: false,
+                }
+            }
+            pub(crate) fn new_fifo() -> Self {
+                Worker {
+                    queue: Arc::default(),
+                    fifo: true,
+                }
             }
             pub(crate) fn push(&self, value: T) {
-                lock(&self.0).push_back(value);
+                lock(&self.queue).push_back(value);
             }
             pub(crate) fn pop(&self) -> Option<T> {
-                lock(&self.0).pop_back()
+                let mut queue = lock(&self.queue);
+                if self.fifo {
+                    queue.pop_front()
+                } else {
+                    queue.pop_back()
+                }
             }
             pub(crate) fn stealer(&self) -> Stealer<T> {
-                Stealer(Arc::clone(&self.0))
+                Stealer(Arc::clone(&self.queue))
             }
             pub(crate) fn is_empty(&self) -> bool {
-                lock(&self.0).is_empty()
+                lock(&self.queue).is_empty()
             }
         }
 

@@ -177,3 +177,40 @@ fn a_child_on_the_only_workers_deque_is_run_by_its_reader() {
         }
     });
 }
+
+#[test]
+fn tasks_submitted_from_outside_start_in_order_on_one_worker() {
+    // Enough tasks for several batches from the injector and many fair turns: the
+    // first holds the only worker until every task is queued, so that they wait in
+    // the injector and in the worker's batch together. Each records when it starts.
+    // A task that started before an older one could wait on it forever (a bounded
+    // read of an older future on a one-worker pool never runs it).
+    within(secs(30), || {
+        let pool = ThreadPool::new(1);
+        for round in 0..10 {
+            let started = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let (open, wait_open) = mpsc::channel::<()>();
+            let first = {
+                let started = Arc::clone(&started);
+                pool.spawn_lazy(move || {
+                    started.lock().unwrap().push(0);
+                    let _ = wait_open.recv_timeout(secs(10));
+                })
+            };
+            let rest: Vec<Lazy<()>> = (1..200)
+                .map(|i| {
+                    let started = Arc::clone(&started);
+                    pool.spawn_lazy(move || started.lock().unwrap().push(i))
+                })
+                .collect();
+            drop(open);
+            on_worker(&first);
+            for task in &rest {
+                on_worker(task);
+            }
+            let started = started.lock().unwrap();
+            let expected: Vec<i32> = (0..200).collect();
+            assert_eq!(*started, expected, "round {round}: started out of order");
+        }
+    });
+}

@@ -10,8 +10,8 @@
 //! takes tasks from the injector in batches, into a FIFO batch queue of its own, apart
 //! from its deque. A worker looks for work in that order: its own deque (newest
 //! first), its batch (oldest first), the injector (oldest first, taking a batch), then
-//! the other workers' deques and batches (oldest first: in nested fork-join, the
-//! oldest task is the largest piece of work).
+//! the other workers' batches and deques (oldest first: the submissions from outside
+//! are older, and in nested fork-join the oldest task is the largest piece of work).
 //!
 //! Tasks submitted from outside the pool therefore start in the order they were
 //! submitted (on one worker; across several, in that order of taking): the batch is
@@ -324,8 +324,8 @@ impl Queues {
             let n = self.stealers.len();
             (1..n).find_map(|k| {
                 let other = (local.index + k) % n;
-                retrying(|| self.stealers[other].steal())
-                    .or_else(|| retrying(|| self.batch_stealers[other].steal()))
+                retrying(|| self.batch_stealers[other].steal())
+                    .or_else(|| retrying(|| self.stealers[other].steal()))
             })
         })
     }

@@ -22,7 +22,7 @@ use crate::core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::core::sync::deque::Worker;
 use crate::core::sync::{Mutex, MutexGuard, PoisonError};
 
-/// At most how many tasks a worker moves from the injector to its own deque at once,
+/// At most how many tasks a worker moves from the injector to its batch at once,
 /// besides the one it runs (as `crossbeam-deque`'s batches).
 const MAX_BATCH: usize = 32;
 

@@ -23,15 +23,15 @@
 //!
 //! Every [`FAIR_TURN`]th look goes the other way round: the submissions from outside
 //! first (the batch's oldest, then the injector's), then the oldest task of the
-//! worker's own deque. A task that queues itself again from a
-//! worker (an actor's drain handing its worker back after a batch, any loop that
-//! yields by resubmitting) lands on top of the worker's own deque and would be found
-//! first every time; without these turns, the injector's tasks and the older tasks
-//! beneath it would wait until it stops, however long (on a one-worker pool, for
-//! good; the old single FIFO channel put such a task at the back). With them, every
-//! `FAIR_TURN`th task a worker takes is the oldest submission from outside or, if
-//! there is none, its own deque's oldest. Only the order of queued tasks changes: a turn is
-//! taken between tasks, never inside one, so fork-join nesting is unaffected.
+//! worker's own deque. A task that queues itself again from a worker (an actor's drain
+//! handing its worker back after a batch, any loop that yields by resubmitting) lands
+//! on top of the worker's own deque and would be found first every time; without these
+//! turns, the injector's tasks and the older tasks beneath it would wait until it
+//! stops, however long (on a one-worker pool, for good; the old single FIFO channel put
+//! such a task at the back). With them, every `FAIR_TURN`th task a worker takes is the
+//! oldest submission from outside or, if there is none, its own deque's oldest. Only
+//! the order of queued tasks changes: a turn is taken between tasks, never inside one,
+//! so fork-join nesting is unaffected.
 //!
 //! A reader that runs a task itself (work-helping) claims the task's closure, so the
 //! queue entry it leaves behind becomes a no-op for whoever pops it. A reader on a
@@ -55,20 +55,21 @@
 //! load of a line that changes only when workers fall asleep or wake.
 //!
 //! A task can also be out of every queue for a moment while a worker moves it: a batch
-//! taken from the injector is on its way into the taker's batch queue, and a reader's look at
-//! the top of its deque pops a task and pushes it back. A worker whose last look falls
-//! in that moment sleeps without having seen it. So a worker that moves tasks into its
-//! own deque that way is a submitter too: once they are there, it runs the submitter's
-//! half of the handshake (after a batch, only when the batch left tasks behind), and a
-//! sleeper comes to steal them, as the other worker must when the mover then blocks.
+//! taken from the injector is on its way into the taker's batch queue, and a reader's
+//! look at the top of its deque pops a task and pushes it back. A worker whose last
+//! look falls in that moment sleeps without having seen it. So a worker that moves
+//! tasks into its own queues that way is a submitter too: once they are there, it runs
+//! the submitter's half of the handshake (after a batch, only when the batch left tasks
+//! behind), and a sleeper comes to steal them, as the other worker must when the mover
+//! then blocks.
 //!
 //! # Closing
 //!
 //! Closing (a shutdown, or the pool's last handle going) refuses new tasks and wakes
 //! every worker. Submissions from other threads hold the injector's lock across their
 //! check and their push, and closing sets the flag under that lock, so no task lands
-//! in the injector after the close. A worker pushing onto its own deque takes no lock, so its push may
-//! land just after the close: the task is accepted, and must still run even if that
+//! in the injector after the close. A worker pushing onto its own deque takes no lock,
+//! so its push may land just after the close: the task is accepted, and must still run even if that
 //! worker then blocks on it (it may read something that task decides) while the others
 //! have looked everywhere and found nothing.
 //!
@@ -118,8 +119,8 @@ pub(crate) struct Queues {
 // A panic cannot leave the queues half-changed: the deques are lock-free structures
 // that a panicking task never touches mid-operation, and every lock here ignores
 // poisoning and guards a buffer or a count that no code able to panic changes midway
-// (the injector's queue, the sleep lock's count of done workers). So a pool holding its queues
-// stays unwind-safe, as it was with a channel.
+// (the injector's queue, the sleep lock's count of done workers). So a pool holding
+// its queues stays unwind-safe, as it was with a channel.
 impl std::panic::UnwindSafe for Queues {}
 impl std::panic::RefUnwindSafe for Queues {}
 

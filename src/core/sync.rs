@@ -246,11 +246,11 @@ mod model {
         //! `crossbeam-deque`'s work-stealing deques in the model: each is a mutex of
         //! the model around a `VecDeque`, with the same API and the same ends (a
         //! LIFO worker pops what it pushed last, a FIFO one what it pushed first;
-        //! stealers take the oldest). (The
-        //! pool's injector is the crate's own, built on this facade's mutex: the
-        //! model runs its real code.) Every operation is a scheduling point, so the model explores the
-        //! pool's protocol around the deques; the deques' own lock-free code is
-        //! `crossbeam-deque`'s, tested there.
+        //! stealers take the oldest). The pool's injector is the crate's own, built
+        //! on this facade's mutex: the model runs its real code. Every operation is a
+        //! scheduling point, so the model explores the pool's protocol around the
+        //! deques; the deques' own lock-free code is `crossbeam-deque`'s, tested
+        //! there.
         use std::collections::VecDeque;
         use std::sync::{Arc, PoisonError};
 

@@ -207,6 +207,7 @@ impl<E: Executor, P> Builder<E, P> {
         self.named_slow()
     }
 
+    /// [`Builder::named`] once a name or a stack size was given.
     #[cold]
     fn named_slow(&mut self) -> io::Result<Option<Box<Named>>> {
         if let Some(name) = &self.name {
@@ -219,9 +220,6 @@ impl<E: Executor, P> Builder<E, P> {
                     ),
                 ));
             }
-        }
-        if self.name.is_none() && self.stack_size.is_none() {
-            return Ok(None);
         }
         Ok(Some(Box::new(Named {
             name: self.name.take(),
